@@ -1,0 +1,172 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UnitQuerySet(models.QuerySet):
+    def responsible_for(self, region) -> "Unit | None":
+        """The deepest unit whose jurisdiction holds the region or one of its ancestors."""
+        codes = [*region.ancestor_codes(), region.code]
+        return self.filter(regions__code__in=codes).order_by(Length("path").desc()).first()
+
+
+class Unit(models.Model):
+    """A police unit: Polda (province), Polres (regency), Polsek (district)."""
+
+    class Level(models.TextChoices):
+        POLDA = "polda", "Polda"
+        POLRES = "polres", "Polres"
+        POLSEK = "polsek", "Polsek"
+
+    access_unit_field = "self"
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path of codes ("polda-kaltim/polres-ppu/"): a subtree is one prefix query.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    regions = models.ManyToManyField(
+        "regions.Region",
+        verbose_name=_("jurisdiction"),
+        blank=True,
+        related_name="units",
+        help_text=_("Regions this unit is responsible for (a Polsek usually one district)."),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # The path is derived from the parent; moving a unit re-roots its subtree.
+        old_path = self.path
+        self.path = (self.parent.path if self.parent else "") + self.code + "/"
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            for child in self.children.all():
+                child.save()
+
+    def subtree(self) -> models.QuerySet["Unit"]:
+        return Unit.objects.filter(path__startswith=self.path)
+
+
+class Officer(AbstractUser):
+    """A user of Patroli: a police officer with a rank and a unit, or an administrator."""
+
+    class Role(models.TextChoices):
+        OFFICER = "officer", _("field officer")
+        COMMANDER = "commander", _("commander")
+        HUMAS = "humas", _("public relations")
+        ADMIN = "admin", _("administrator")
+
+    class Rank(models.TextChoices):
+        BRIPDA = "Bripda", "Bripda"
+        BRIPTU = "Briptu", "Briptu"
+        BRIGPOL = "Brigpol", "Brigpol"
+        BRIPKA = "Bripka", "Bripka"
+        AIPDA = "Aipda", "Aipda"
+        AIPTU = "Aiptu", "Aiptu"
+        IPDA = "Ipda", "Ipda"
+        IPTU = "Iptu", "Iptu"
+        AKP = "AKP", "AKP"
+        KOMPOL = "Kompol", "Kompol"
+        AKBP = "AKBP", "AKBP"
+        KOMBES = "Kombes Pol", "Kombes Pol"
+        BRIGJEN = "Brigjen Pol", "Brigjen Pol"
+
+    rank = models.CharField(_("rank"), max_length=20, choices=Rank.choices, blank=True)
+    nrp = models.CharField(_("NRP"), max_length=20, blank=True, help_text=_("Police ID number"))
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="officers",
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.OFFICER)
+    position = models.CharField(
+        _("position"), max_length=120, blank=True, help_text=_("e.g. Kapolsek Sepaku")
+    )
+
+    access_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("officer")
+        verbose_name_plural = _("officers")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = self.get_full_name() or self.username
+        return f"{self.rank} {name}".strip()
+
+    @property
+    def is_commander(self) -> bool:
+        return self.role in {self.Role.COMMANDER, self.Role.ADMIN} or self.is_superuser
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(expires_at__gt=timezone.now(), user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token for devices. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.name}".strip()
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
+        raw = secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            key_hash=hash_token(raw),
+            expires_at=timezone.now() + timedelta(days=settings.PATROLI_TOKEN_DAYS),
+        )
+        return token, raw

@@ -1,1 +1,27 @@
-urlpatterns = []
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from patroli.api import api
+from patroli.core import views as core_views
+
+admin.site.site_header = _("Patroli administration")
+admin.site.site_title = _("Patroli")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("", include("patroli.portal.urls")),
+    path("app/", include("patroli.patrols.urls")),
+    path("masuk/", auth_views.LoginView.as_view(), name="login"),
+    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,22 @@
+"""The JSON API at /api/v1/: one django-ninja router per app."""
+
+from ninja import NinjaAPI
+
+from patroli.concerns.api import router as concerns_router
+from patroli.patrols.api import router as patrols_router
+from patroli.regions.api import router as regions_router
+from patroli.sites.api import router as sites_router
+from patroli.units.api import router as units_router
+
+api = NinjaAPI(
+    title="Patroli API",
+    version="1",
+    description="Community policing and election security. Authenticate with "
+    "`POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.",
+    urls_namespace="api",
+)
+api.add_router("", units_router)
+api.add_router("", regions_router)
+api.add_router("", sites_router)
+api.add_router("", patrols_router)
+api.add_router("", concerns_router)

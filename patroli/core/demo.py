@@ -1,0 +1,265 @@
+"""The demo: Polsek Sepaku's dialogic patrol at the PPS office of Desa Bumi Harapan, 23 Jan 2024.
+
+Every step is idempotent: running the seed again updates what is there and creates nothing new.
+Names of people other than the Kapolsek are invented for the demo.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from patroli.concerns.models import Category
+from patroli.patrols.models import Appeal, Visit
+from patroli.patrols.services import ConcernData, DialogueData, ParticipantData, record_visit
+from patroli.regions.importer import DEFAULT_FILE, import_regions
+from patroli.regions.models import Region
+from patroli.sites.models import Site
+from patroli.sites.services import upsert_site
+from patroli.units.models import Officer, Unit
+
+WITA = ZoneInfo("Asia/Makassar")
+SEPAKU = "64.09.04"
+PENAJAM = "64.09.01"
+BUMI_HARAPAN = "64.09.04.2004"
+DEMO_NAMESPACE = uuid.UUID("5b0c2a4e-61c9-4f0e-9d59-0b7e4c3c7a11")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    rank: str
+    role: str
+    unit: str | None
+    position: str
+
+
+USERS = [
+    DemoUser("kasiyono", "Kasiyono", "", "AKP", "commander", "polsek-sepaku", "Kapolsek Sepaku"),
+    DemoUser("bhabin.bumiharapan", "Rahmat", "Hidayat", "Aipda", "officer", "polsek-sepaku",
+             "Bhabinkamtibmas Desa Bumi Harapan"),
+    DemoUser("kapolres.ppu", "Bambang", "Wicaksono", "AKBP", "commander", "polres-ppu",
+             "Kapolres Penajam Paser Utara"),
+    DemoUser("humas.ppu", "Dewi", "Lestari", "Ipda", "humas", "polres-ppu", "Kasi Humas Polres PPU"),
+    DemoUser("officer.penajam", "Yusuf", "Pratama", "Brigpol", "officer", "polsek-penajam",
+             "Bhabinkamtibmas Polsek Penajam"),
+    DemoUser("admin", "Admin", "Patroli", "", "admin", None, "Administrator"),
+]
+
+
+class DemoError(Exception):
+    pass
+
+
+def seed_demo(*, password: str | None = None, regions_file: str | Path = DEFAULT_FILE) -> dict:
+    """Load the demo; returns {username: password}."""
+    if not Region.objects.filter(code=BUMI_HARAPAN).exists() or Region.objects.count() < 100:
+        result = import_regions(regions_file)
+        if not result.ok:
+            raise DemoError("; ".join(str(e) for e in result.errors[:5]))
+    with transaction.atomic():
+        units = _units()
+        logins = _users(units, password)
+        sites = _sites(units)
+        _visits(sites)
+    return logins
+
+
+def _units() -> dict[str, Unit]:
+    spec = [
+        ("polda-kaltim", "Polda Kalimantan Timur", Unit.Level.POLDA, None, ["64"]),
+        ("polres-ppu", "Polres Penajam Paser Utara", Unit.Level.POLRES, "polda-kaltim", ["64.09"]),
+        ("polsek-sepaku", "Polsek Sepaku", Unit.Level.POLSEK, "polres-ppu", [SEPAKU]),
+        ("polsek-penajam", "Polsek Penajam", Unit.Level.POLSEK, "polres-ppu", [PENAJAM]),
+    ]
+    units: dict[str, Unit] = {}
+    for code, name, level, parent, regions in spec:
+        unit, _ = Unit.objects.update_or_create(
+            code=code, defaults={"name": name, "level": level, "parent": units.get(parent)}
+        )
+        unit.regions.set(Region.objects.filter(code__in=regions))
+        units[code] = unit
+    return units
+
+
+def _users(units: dict[str, Unit], password: str | None) -> dict[str, str]:
+    logins = {}
+    for spec in USERS:
+        user, _ = Officer.objects.update_or_create(
+            username=spec.username,
+            defaults={
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "rank": spec.rank,
+                "role": spec.role,
+                "unit": units.get(spec.unit) if spec.unit else None,
+                "position": spec.position,
+                "is_staff": spec.role == "admin",
+                "is_superuser": spec.role == "admin",
+                "email": f"{spec.username}@patroli.example",
+            },
+        )
+        secret = password or secrets.token_urlsafe(9)
+        user.set_password(secret)
+        user.save(update_fields=["password"])
+        logins[spec.username] = secret
+    return logins
+
+
+def _near(region: Region, step: int) -> tuple[float | None, float | None]:
+    """A deterministic point a few hundred metres from the village centroid."""
+    if region.lat is None:
+        return None, None
+    return round(region.lat + 0.0012 * (step % 5), 6), round(region.lng + 0.0010 * (step % 7), 6)
+
+
+def _sites(units: dict[str, Unit]) -> dict[str, Site]:
+    sites: dict[str, Site] = {}
+    villages = list(Region.objects.filter(parent_id=SEPAKU).order_by("code"))
+    for village in villages:
+        noun = "Kelurahan" if village.kind == Region.Kind.KELURAHAN else "Desa"
+        for step, (kind, name) in enumerate(
+            [
+                (Site.Kind.PPS_OFFICE, f"Kantor PPS {noun} {village.name}"),
+                (Site.Kind.VILLAGE_OFFICE, f"Kantor {noun} {village.name}"),
+            ]
+        ):
+            lat, lng = _near(village, step)
+            sites[name], _ = upsert_site(
+                village=village, kind=kind, name=name, unit=units["polsek-sepaku"],
+                lat=lat, lng=lng,
+            )
+    bumi = Region.objects.get(code=BUMI_HARAPAN)
+    # 1,954 voters over six regular TPS, plus two special TPS for the workers of the new capital.
+    for number, voters in enumerate([326, 326, 326, 326, 325, 325], start=1):
+        lat, lng = _near(bumi, number + 2)
+        name = f"TPS {number:03d} Desa Bumi Harapan"
+        sites[name], _ = upsert_site(
+            village=bumi, kind=Site.Kind.TPS, name=name, unit=units["polsek-sepaku"],
+            tps_number=number, voters=voters, lat=lat, lng=lng,
+        )
+    for number in (901, 902):
+        lat, lng = _near(bumi, number)
+        name = f"TPS Khusus {number} Pekerja IKN"
+        sites[name], _ = upsert_site(
+            village=bumi, kind=Site.Kind.TPS, name=name, unit=units["polsek-sepaku"],
+            tps_number=number, lat=lat, lng=lng,
+        )
+    sepaku_kel = Region.objects.get(code="64.09.04.1005")
+    for step, (kind, name) in enumerate(
+        [(Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Sepaku"), (Site.Kind.MARKET, "Pasar Sepaku")]
+    ):
+        lat, lng = _near(sepaku_kel, step + 3)
+        sites[name], _ = upsert_site(
+            village=sepaku_kel, kind=kind, name=name, unit=units["polsek-sepaku"],
+            lat=lat, lng=lng,
+        )
+    penajam_village = Region.objects.filter(parent_id=PENAJAM).order_by("code").first()
+    if penajam_village is None:
+        raise DemoError(f"district {PENAJAM} has no villages; import the regions first")
+    for step, (kind, name) in enumerate(
+        [(Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Penajam"),
+         (Site.Kind.PPS_OFFICE, f"Kantor PPS {penajam_village.name}")]
+    ):
+        lat, lng = _near(penajam_village, step)
+        sites[name], _ = upsert_site(
+            village=penajam_village, kind=kind, name=name, unit=units["polsek-penajam"],
+            lat=lat, lng=lng,
+        )
+    return sites
+
+
+def _visit_id(key: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, key)
+
+
+def _visits(sites: dict[str, Site]) -> None:
+    officers = {o.username: o for o in Officer.objects.all()}
+    appeals = Appeal.objects.in_bulk(field_name="code")
+    categories = Category.objects.in_bulk(field_name="code")
+    pps = sites["Kantor PPS Desa Bumi Harapan"]
+    record_visit(
+        visit_id=_visit_id("bumi-harapan-2024-01-23"),
+        recorded_by=officers["kasiyono"],
+        officers=[officers["kasiyono"], officers["bhabin.bumiharapan"]],
+        site=pps,
+        kind=Visit.Kind.DIALOGIC,
+        started_at=datetime(2024, 1, 23, 10, 0, tzinfo=WITA),
+        ended_at=datetime(2024, 1, 23, 11, 15, tzinfo=WITA),
+        lat=pps.lat and pps.lat + 0.0002,
+        lon=pps.lng and pps.lng + 0.0001,
+        dialogue=DialogueData(
+            participants=[
+                ParticipantData("Suparno", "Ketua PPS", "PPS Desa Bumi Harapan"),
+                ParticipantData("Siti Aminah", "Anggota PPS", "PPS Desa Bumi Harapan"),
+                ParticipantData("Agus Setiawan", "Anggota PPS", "PPS Desa Bumi Harapan"),
+                ParticipantData("Heru Santoso", "Sekretaris PPS", "Sekretariat PPS"),
+            ],
+            attendees=9,
+            topics=[
+                "Persiapan pemungutan suara Pemilu 2024 di Desa Bumi Harapan",
+                "Keamanan logistik pemilu selama disimpan di kantor PPS",
+                "Dua TPS khusus bagi pekerja pembangunan IKN",
+            ],
+            appeals=[appeals[c] for c in ("kamtibmas-pemilu", "partisipasi-warga",
+                                          "tolak-politik-uang", "waspada-hoaks")],
+            response="positive",
+            notes=(
+                "Kapolsek bersama Bhabinkamtibmas berdialog dengan anggota PPS. Para anggota PPS "
+                "menyambut baik kehadiran Polri dan siap bekerja sama menjaga situasi tetap aman "
+                "dan kondusif menjelang pemungutan suara."
+            ),
+        ),
+        concerns=[
+            ConcernData(
+                categories["listrik"],
+                "Penerangan di sekitar kantor PPS kurang pada malam hari, padahal logistik "
+                "pemilu akan disimpan di sini.",
+            ),
+            ConcernData(
+                categories["hoaks"],
+                "Beredar pesan berantai yang keliru tentang lokasi TPS khusus pekerja IKN.",
+            ),
+        ],
+    )
+    record_visit(
+        visit_id=_visit_id("bukit-raya-2024-01-20"),
+        recorded_by=officers["bhabin.bumiharapan"],
+        site=sites["Kantor PPS Desa Bukit Raya"],
+        kind=Visit.Kind.ROUTINE,
+        started_at=datetime(2024, 1, 20, 15, 30, tzinfo=WITA),
+        ended_at=datetime(2024, 1, 20, 16, 0, tzinfo=WITA),
+        dialogue=DialogueData(
+            participants=[ParticipantData("Wahyuni", "Ketua PPS", "PPS Desa Bukit Raya")],
+            attendees=3,
+            topics=["Jadwal pengamanan gudang logistik desa"],
+            appeals=[appeals["amankan-logistik"], appeals["siskamling"]],
+            response="neutral",
+        ),
+    )
+    penajam = Site.objects.filter(unit__code="polsek-penajam", kind=Site.Kind.PPS_OFFICE).first()
+    record_visit(
+        visit_id=_visit_id("penajam-2024-01-22"),
+        recorded_by=officers["officer.penajam"],
+        site=penajam,
+        kind=Visit.Kind.DIALOGIC,
+        started_at=datetime(2024, 1, 22, 9, 0, tzinfo=WITA),
+        ended_at=datetime(2024, 1, 22, 10, 0, tzinfo=WITA),
+        dialogue=DialogueData(
+            participants=[ParticipantData("Nur Hasanah", "Ketua PPS", penajam.name)],
+            attendees=5,
+            appeals=[appeals["tertib-tps"], appeals["gunakan-hak-pilih"]],
+            response="positive",
+        ),
+        concerns=[ConcernData(categories["politik-uang"],
+                              "Warga mendengar kabar akan ada pembagian sembako menjelang "
+                              "hari pemungutan suara.")],
+    )

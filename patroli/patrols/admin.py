@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from .models import Appeal, Dialogue, Participant, Visit
+
+
+@admin.register(Appeal)
+class AppealAdmin(admin.ModelAdmin):
+    list_display = ["title", "code", "order", "active"]
+    list_editable = ["order", "active"]
+    search_fields = ["title", "text", "code"]
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    extra = 0
+
+
+@admin.register(Dialogue)
+class DialogueAdmin(admin.ModelAdmin):
+    list_display = ["visit", "attendees", "response"]
+    raw_id_fields = ["visit"]
+    filter_horizontal = ["appeals"]
+    inlines = [ParticipantInline]
+
+
+class DialogueInline(admin.StackedInline):
+    model = Dialogue
+    extra = 0
+    filter_horizontal = ["appeals"]
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = ["site", "kind", "unit", "started_at", "distance_m", "far_from_site"]
+    list_filter = ["kind", "unit", "far_from_site"]
+    date_hierarchy = "started_at"
+    search_fields = ["site__name"]
+    raw_id_fields = ["site", "recorded_by"]
+    filter_horizontal = ["officers"]
+    readonly_fields = ["id", "distance_m", "far_from_site", "created_at"]
+    list_select_related = ["site", "unit"]
+    inlines = [DialogueInline]

@@ -1,0 +1,134 @@
+"""Writes that touch several models: recording a visit with its dialogue and concerns."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from patroli.concerns.models import Category, Concern
+from patroli.concerns.services import open_concern
+from patroli.core.geo import distance_m
+from patroli.sites.models import Site
+
+from .models import Appeal, Dialogue, Participant, Visit
+
+
+@dataclass(frozen=True)
+class ParticipantData:
+    name: str
+    role: str = ""
+    organisation: str = ""
+
+
+@dataclass(frozen=True)
+class DialogueData:
+    participants: list[ParticipantData]
+    attendees: int = 0
+    topics: list[str] | None = None
+    appeals: list[Appeal] | None = None
+    response: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ConcernData:
+    category: Category
+    description: str
+
+
+def checkin_distance(site: Site, lat: float | None, lon: float | None) -> float | None:
+    if lat is None or lon is None or not site.has_location:
+        return None
+    return round(distance_m(lat, lon, site.lat, site.lng), 1)
+
+
+def record_visit(
+    *,
+    recorded_by,
+    site: Site,
+    started_at: datetime,
+    ended_at: datetime | None = None,
+    kind: str = Visit.Kind.DIALOGIC,
+    lat: float | None = None,
+    lon: float | None = None,
+    officers: list | None = None,
+    dialogue: DialogueData | None = None,
+    concerns: list[ConcernData] = (),
+    visit_id: uuid.UUID | None = None,
+) -> tuple[Visit, bool]:
+    """Store a visit, its dialogue and the concerns raised; (visit, created).
+
+    Sending the same ``visit_id`` again returns the stored visit and writes nothing, also when
+    two copies arrive at once (the primary key decides which one wins).
+    """
+    if visit_id is not None:
+        existing = Visit.objects.filter(pk=visit_id).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            visit = _create_visit(
+                recorded_by=recorded_by,
+                site=site,
+                started_at=started_at,
+                ended_at=ended_at,
+                kind=kind,
+                lat=lat,
+                lon=lon,
+                officers=officers,
+                dialogue=dialogue,
+                concerns=concerns,
+                visit_id=visit_id or uuid.uuid4(),
+            )
+    except IntegrityError:
+        if visit_id is not None and (existing := Visit.objects.filter(pk=visit_id).first()):
+            return existing, False
+        raise
+    return visit, True
+
+
+def _create_visit(*, recorded_by, site, dialogue, concerns, officers, visit_id, **fields) -> Visit:
+    distance = checkin_distance(site, fields["lat"], fields["lon"])
+    visit = Visit(
+        id=visit_id,
+        site=site,
+        unit=site.unit,
+        recorded_by=recorded_by,
+        distance_m=distance,
+        far_from_site=distance is not None and distance > settings.PATROLI_CHECKIN_RADIUS_M,
+        **fields,
+    )
+    # force_insert: a duplicate id must fail here, not silently update the first copy.
+    visit.save(force_insert=True)
+    visit.officers.set(officers or [recorded_by])
+    if dialogue is not None:
+        record = Dialogue.objects.create(
+            visit=visit,
+            attendees=dialogue.attendees,
+            topics=list(dialogue.topics or []),
+            response=dialogue.response,
+            notes=dialogue.notes,
+        )
+        record.appeals.set(dialogue.appeals or [])
+        Participant.objects.bulk_create(
+            Participant(
+                dialogue=record, name=p.name, role=p.role, organisation=p.organisation, order=i
+            )
+            for i, p in enumerate(dialogue.participants)
+        )
+    for item in concerns:
+        open_concern(
+            source=Concern.Source.PATROL,
+            category=item.category,
+            description=item.description,
+            village=site.village,
+            unit=site.unit,
+            site=site,
+            visit=visit,
+            created_by=recorded_by,
+        )
+    return visit

@@ -1,0 +1,101 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from patroli.core.access import get_visible_or_404, visible
+from patroli.sites.models import Site
+
+from .forms import ConcernFormSet, ParticipantFormSet, VisitForm
+from .models import Visit
+from .services import ConcernData, DialogueData, ParticipantData, record_visit
+
+
+@login_required
+def today(request):
+    """My unit's sites, never-visited first, then the longest unvisited."""
+    sites = (
+        visible(Site.objects.select_related("village", "unit"), request.user)
+        .with_last_visit()
+        .order_by(F("last_visit_at").asc(nulls_first=True), "village__name", "name")
+    )
+    page = Paginator(sites, 50).get_page(request.GET.get("page"))
+    recent = visible(Visit.objects.select_related("site"), request.user)[:5]
+    return render(request, "patrols/today.html", {"page": page, "recent": recent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_new(request):
+    user = request.user
+    if request.method == "POST":
+        form = VisitForm(request.POST, user=user)
+        participants = ParticipantFormSet(request.POST, prefix="p")
+        concerns = ConcernFormSet(request.POST, prefix="c")
+        if form.is_valid() and participants.is_valid() and concerns.is_valid():
+            data = form.cleaned_data
+            dialogue = DialogueData(
+                participants=[
+                    ParticipantData(**f.cleaned_data)
+                    for f in participants
+                    if f.cleaned_data.get("name")
+                ],
+                attendees=data["attendees"] or 0,
+                topics=form.topic_list(),
+                appeals=list(data["appeals"]),
+                response=data["response"],
+                notes=data["notes"],
+            )
+            visit, created = record_visit(
+                recorded_by=user,
+                site=data["site"],
+                started_at=data["started_at"],
+                ended_at=data["ended_at"],
+                kind=data["kind"],
+                lat=data["lat"],
+                lon=data["lon"],
+                dialogue=dialogue,
+                concerns=[
+                    ConcernData(f.cleaned_data["category"], f.cleaned_data["description"])
+                    for f in concerns
+                    if f.cleaned_data.get("category")
+                ],
+                visit_id=data["client_id"],
+            )
+            if created:
+                messages.success(request, _("The visit was recorded."))
+            else:
+                messages.info(request, _("This visit had already been recorded."))
+            return redirect("app:visit-detail", visit_id=visit.pk)
+    else:
+        initial = {}
+        if site_id := request.GET.get("site", "").strip():
+            if site_id.isdigit():
+                initial["site"] = visible(Site.objects.all(), user).filter(pk=site_id).first()
+        form = VisitForm(user=user, initial=initial)
+        participants = ParticipantFormSet(prefix="p")
+        concerns = ConcernFormSet(prefix="c")
+    return render(
+        request,
+        "patrols/visit_form.html",
+        {"form": form, "participants": participants, "concerns": concerns},
+    )
+
+
+@login_required
+def visit_list(request):
+    visits = visible(Visit.objects.select_related("site__village", "unit", "dialogue"), request.user)
+    if site_id := request.GET.get("site", ""):
+        if site_id.isdigit():
+            visits = visits.filter(site_id=site_id)
+    page = Paginator(visits, 25).get_page(request.GET.get("page"))
+    return render(request, "patrols/visit_list.html", {"page": page})
+
+
+@login_required
+def visit_detail(request, visit_id):
+    visit = get_visible_or_404(Visit.objects.with_details(), request.user, pk=visit_id)
+    return render(request, "patrols/visit_detail.html", {"visit": visit})

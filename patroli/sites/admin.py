@@ -1,0 +1,13 @@
+from django.contrib import admin
+
+from .models import Site
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "village", "unit", "tps_number", "voters"]
+    list_filter = ["kind", "unit"]
+    search_fields = ["name", "village__search_name"]
+    raw_id_fields = ["village"]
+    autocomplete_fields = ["unit"]
+    list_select_related = ["village", "unit"]

@@ -1,0 +1,37 @@
+"""API authentication: bearer tokens for devices, the session for the web app."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from .models import ApiToken, hash_token
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request, token: str):
+        record = (
+            ApiToken.objects.active()
+            .select_related("user__unit")
+            .filter(key_hash=hash_token(token))
+            .first()
+        )
+        if record is None:
+            return None
+        now = timezone.now()
+        # Recording the last use once a minute is enough and keeps reads from writing each time.
+        if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        request.user = record.user
+        return record.user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The web app's session (CSRF-checked by django-ninja), for active users only."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+AUTH = [BearerAuth(), ActiveSessionAuth()]

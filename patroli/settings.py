@@ -146,6 +146,9 @@ STORAGES = {
     },
 }
 
+# Without collectstatic (the demo, tests) WhiteNoise serves straight from the app folders.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "patroli@localhost")
 
@@ -167,3 +170,8 @@ LOGGING = {
 PATROLI_CHECKIN_RADIUS_M = int(env("PATROLI_CHECKIN_RADIUS_M", "200"))
 # Lifetime of an API token issued by POST /api/v1/auth/token (days).
 PATROLI_TOKEN_DAYS = int(env("PATROLI_TOKEN_DAYS", "30"))
+
+if TESTING:
+    # Hashing with the production hasher costs ~0.1 s per user; tests create many users.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

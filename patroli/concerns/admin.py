@@ -22,7 +22,15 @@ class ConcernEventInline(admin.TabularInline):
 
 @admin.register(Concern)
 class ConcernAdmin(admin.ModelAdmin):
-    list_display = ["tracking_code", "category", "status", "source", "village", "unit", "created_at"]
+    list_display = [
+        "tracking_code",
+        "category",
+        "status",
+        "source",
+        "village",
+        "unit",
+        "created_at",
+    ]
     list_filter = ["status", "source", "category", "unit"]
     search_fields = ["tracking_code", "description"]
     raw_id_fields = ["village", "site", "visit", "created_by"]

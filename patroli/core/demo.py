@@ -44,13 +44,36 @@ class DemoUser:
 
 USERS = [
     DemoUser("kasiyono", "Kasiyono", "", "AKP", "commander", "polsek-sepaku", "Kapolsek Sepaku"),
-    DemoUser("bhabin.bumiharapan", "Rahmat", "Hidayat", "Aipda", "officer", "polsek-sepaku",
-             "Bhabinkamtibmas Desa Bumi Harapan"),
-    DemoUser("kapolres.ppu", "Bambang", "Wicaksono", "AKBP", "commander", "polres-ppu",
-             "Kapolres Penajam Paser Utara"),
-    DemoUser("humas.ppu", "Dewi", "Lestari", "Ipda", "humas", "polres-ppu", "Kasi Humas Polres PPU"),
-    DemoUser("officer.penajam", "Yusuf", "Pratama", "Brigpol", "officer", "polsek-penajam",
-             "Bhabinkamtibmas Polsek Penajam"),
+    DemoUser(
+        "bhabin.bumiharapan",
+        "Rahmat",
+        "Hidayat",
+        "Aipda",
+        "officer",
+        "polsek-sepaku",
+        "Bhabinkamtibmas Desa Bumi Harapan",
+    ),
+    DemoUser(
+        "kapolres.ppu",
+        "Bambang",
+        "Wicaksono",
+        "AKBP",
+        "commander",
+        "polres-ppu",
+        "Kapolres Penajam Paser Utara",
+    ),
+    DemoUser(
+        "humas.ppu", "Dewi", "Lestari", "Ipda", "humas", "polres-ppu", "Kasi Humas Polres PPU"
+    ),
+    DemoUser(
+        "officer.penajam",
+        "Yusuf",
+        "Pratama",
+        "Brigpol",
+        "officer",
+        "polsek-penajam",
+        "Bhabinkamtibmas Polsek Penajam",
+    ),
     DemoUser("admin", "Admin", "Patroli", "", "admin", None, "Administrator"),
 ]
 
@@ -134,8 +157,12 @@ def _sites(units: dict[str, Unit]) -> dict[str, Site]:
         ):
             lat, lng = _near(village, step)
             sites[name], _ = upsert_site(
-                village=village, kind=kind, name=name, unit=units["polsek-sepaku"],
-                lat=lat, lng=lng,
+                village=village,
+                kind=kind,
+                name=name,
+                unit=units["polsek-sepaku"],
+                lat=lat,
+                lng=lng,
             )
     bumi = Region.objects.get(code=BUMI_HARAPAN)
     # 1,954 voters over six regular TPS, plus two special TPS for the workers of the new capital.
@@ -143,15 +170,26 @@ def _sites(units: dict[str, Unit]) -> dict[str, Site]:
         lat, lng = _near(bumi, number + 2)
         name = f"TPS {number:03d} Desa Bumi Harapan"
         sites[name], _ = upsert_site(
-            village=bumi, kind=Site.Kind.TPS, name=name, unit=units["polsek-sepaku"],
-            tps_number=number, voters=voters, lat=lat, lng=lng,
+            village=bumi,
+            kind=Site.Kind.TPS,
+            name=name,
+            unit=units["polsek-sepaku"],
+            tps_number=number,
+            voters=voters,
+            lat=lat,
+            lng=lng,
         )
     for number in (901, 902):
         lat, lng = _near(bumi, number)
         name = f"TPS Khusus {number} Pekerja IKN"
         sites[name], _ = upsert_site(
-            village=bumi, kind=Site.Kind.TPS, name=name, unit=units["polsek-sepaku"],
-            tps_number=number, lat=lat, lng=lng,
+            village=bumi,
+            kind=Site.Kind.TPS,
+            name=name,
+            unit=units["polsek-sepaku"],
+            tps_number=number,
+            lat=lat,
+            lng=lng,
         )
     sepaku_kel = Region.objects.get(code="64.09.04.1005")
     for step, (kind, name) in enumerate(
@@ -159,20 +197,30 @@ def _sites(units: dict[str, Unit]) -> dict[str, Site]:
     ):
         lat, lng = _near(sepaku_kel, step + 3)
         sites[name], _ = upsert_site(
-            village=sepaku_kel, kind=kind, name=name, unit=units["polsek-sepaku"],
-            lat=lat, lng=lng,
+            village=sepaku_kel,
+            kind=kind,
+            name=name,
+            unit=units["polsek-sepaku"],
+            lat=lat,
+            lng=lng,
         )
     penajam_village = Region.objects.filter(parent_id=PENAJAM).order_by("code").first()
     if penajam_village is None:
         raise DemoError(f"district {PENAJAM} has no villages; import the regions first")
     for step, (kind, name) in enumerate(
-        [(Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Penajam"),
-         (Site.Kind.PPS_OFFICE, f"Kantor PPS {penajam_village.name}")]
+        [
+            (Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Penajam"),
+            (Site.Kind.PPS_OFFICE, f"Kantor PPS {penajam_village.name}"),
+        ]
     ):
         lat, lng = _near(penajam_village, step)
         sites[name], _ = upsert_site(
-            village=penajam_village, kind=kind, name=name, unit=units["polsek-penajam"],
-            lat=lat, lng=lng,
+            village=penajam_village,
+            kind=kind,
+            name=name,
+            unit=units["polsek-penajam"],
+            lat=lat,
+            lng=lng,
         )
     return sites
 
@@ -209,8 +257,15 @@ def _visits(sites: dict[str, Site]) -> None:
                 "Keamanan logistik pemilu selama disimpan di kantor PPS",
                 "Dua TPS khusus bagi pekerja pembangunan IKN",
             ],
-            appeals=[appeals[c] for c in ("kamtibmas-pemilu", "partisipasi-warga",
-                                          "tolak-politik-uang", "waspada-hoaks")],
+            appeals=[
+                appeals[c]
+                for c in (
+                    "kamtibmas-pemilu",
+                    "partisipasi-warga",
+                    "tolak-politik-uang",
+                    "waspada-hoaks",
+                )
+            ],
             response="positive",
             notes=(
                 "Kapolsek bersama Bhabinkamtibmas berdialog dengan anggota PPS. Para anggota PPS "
@@ -259,7 +314,10 @@ def _visits(sites: dict[str, Site]) -> None:
             appeals=[appeals["tertib-tps"], appeals["gunakan-hak-pilih"]],
             response="positive",
         ),
-        concerns=[ConcernData(categories["politik-uang"],
-                              "Warga mendengar kabar akan ada pembagian sembako menjelang "
-                              "hari pemungutan suara.")],
+        concerns=[
+            ConcernData(
+                categories["politik-uang"],
+                "Warga mendengar kabar akan ada pembagian sembako menjelang hari pemungutan suara.",
+            )
+        ],
     )

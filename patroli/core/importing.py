@@ -44,9 +44,7 @@ def open_csv(path: str | Path) -> io.TextIOBase:
     return path.open(encoding="utf-8-sig", newline="")
 
 
-def read_rows(
-    stream: io.TextIOBase, required: set[str]
-) -> Iterator[tuple[int, dict[str, str]]]:
+def read_rows(stream: io.TextIOBase, required: set[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) pairs; raises ValueError when required columns are missing."""
     reader = csv.DictReader(stream)
     missing = required - set(reader.fieldnames or [])

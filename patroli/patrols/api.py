@@ -34,7 +34,7 @@ class DialogueIn(Schema):
     attendees: int = Field(0, ge=0, le=100000)
     topics: list[str] = Field(default_factory=list, max_length=50)
     appeals: list[str] = Field(default_factory=list, description="Appeal codes", max_length=50)
-    response: Literal[tuple(Dialogue.Response.values)] | Literal[""] = ""
+    response: Literal[("", *Dialogue.Response.values)] = ""
     notes: str = Field("", max_length=10000)
 
 
@@ -260,4 +260,3 @@ def get_visit(request, visit_id: uuid.UUID):
 @router.get("/appeals", response=list[AppealOut])
 def list_appeals(request):
     return Appeal.objects.filter(active=True)
-

@@ -26,15 +26,24 @@ class VisitForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     lat = forms.FloatField(
-        label=_("Latitude"), required=False, min_value=-90, max_value=90,
+        label=_("Latitude"),
+        required=False,
+        min_value=-90,
+        max_value=90,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
     lon = forms.FloatField(
-        label=_("Longitude"), required=False, min_value=-180, max_value=180,
+        label=_("Longitude"),
+        required=False,
+        min_value=-180,
+        max_value=180,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
     attendees = forms.IntegerField(
-        label=_("Number of people present"), min_value=0, max_value=100000, initial=0,
+        label=_("Number of people present"),
+        min_value=0,
+        max_value=100000,
+        initial=0,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     topics = forms.CharField(

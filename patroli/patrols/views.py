@@ -72,9 +72,8 @@ def visit_new(request):
             return redirect("app:visit-detail", visit_id=visit.pk)
     else:
         initial = {}
-        if site_id := request.GET.get("site", "").strip():
-            if site_id.isdigit():
-                initial["site"] = visible(Site.objects.all(), user).filter(pk=site_id).first()
+        if (site_id := request.GET.get("site", "").strip()).isdigit():
+            initial["site"] = visible(Site.objects.all(), user).filter(pk=site_id).first()
         form = VisitForm(user=user, initial=initial)
         participants = ParticipantFormSet(prefix="p")
         concerns = ConcernFormSet(prefix="c")
@@ -87,10 +86,11 @@ def visit_new(request):
 
 @login_required
 def visit_list(request):
-    visits = visible(Visit.objects.select_related("site__village", "unit", "dialogue"), request.user)
-    if site_id := request.GET.get("site", ""):
-        if site_id.isdigit():
-            visits = visits.filter(site_id=site_id)
+    visits = visible(
+        Visit.objects.select_related("site__village", "unit", "dialogue"), request.user
+    )
+    if (site_id := request.GET.get("site", "")).isdigit():
+        visits = visits.filter(site_id=site_id)
     page = Paginator(visits, 25).get_page(request.GET.get("page"))
     return render(request, "patrols/visit_list.html", {"page": page})
 

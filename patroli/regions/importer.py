@@ -76,7 +76,7 @@ def _same(a: Region, b: Region) -> bool:
 
 
 def import_regions(path: str | Path = DEFAULT_FILE, *, max_errors: int = 100) -> ImportResult:
-    """Load regions from a CSV (optionally gzipped). All or nothing; a second run changes nothing."""
+    """Load regions from a CSV, gzipped or not. All or nothing; a second run changes nothing."""
     result = ImportResult()
     seen: set[str] = set()
     missing_parents: dict[str, int] = {}

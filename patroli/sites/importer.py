@@ -95,8 +95,9 @@ def parse_row(row: dict[str, str], lookups: _Lookups) -> Site:
         problems.append("address is longer than 255 characters")
     if problems:
         raise ValueError("; ".join(problems))
-    return Site(name=name, kind=kind, village=village, unit=unit,
-                address=row.get("address", ""), **values)
+    return Site(
+        name=name, kind=kind, village=village, unit=unit, address=row.get("address", ""), **values
+    )
 
 
 def import_sites(path: str | Path, *, skip_invalid: bool = False) -> ImportResult:

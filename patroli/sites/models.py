@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,8 +7,8 @@ class SiteQuerySet(models.QuerySet):
     def with_last_visit(self) -> "SiteQuerySet":
         from patroli.patrols.models import Visit
 
-        last = Visit.objects.filter(site=OuterRef("pk")).values("site").annotate(m=Max("started_at"))
-        return self.annotate(last_visit_at=Subquery(last.values("m")))
+        last = Visit.objects.filter(site=OuterRef("pk")).order_by("-started_at")
+        return self.annotate(last_visit_at=Subquery(last.values("started_at")[:1]))
 
     def search(self, query: str) -> "SiteQuerySet":
         qs = self

@@ -19,4 +19,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo ready. Logins:"))
         width = max(len(u) for u in logins)
         for spec in USERS:
-            self.stdout.write(f"  {spec.username:<{width}}  {logins[spec.username]}   ({spec.position})")
+            self.stdout.write(
+                f"  {spec.username:<{width}}  {logins[spec.username]}   ({spec.position})"
+            )

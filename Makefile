@@ -1,0 +1,61 @@
+# Patroli: `make run` for the demo, `make test` for the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_PASSWORD ?= patroli-demo
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test install install-dev lint format messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+.secret_key: | $(BIN)/python
+	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+run: install .secret_key
+	DEBUG=1 SECRET_KEY_FILE=.secret_key $(BIN)/patroli migrate --no-input
+	DEBUG=1 SECRET_KEY_FILE=.secret_key $(BIN)/patroli seed-demo --password '$(DEMO_PASSWORD)'
+	@echo
+	@echo "Patroli is starting on http://$(HOST)/  (officers: http://$(HOST)/app/, admin: http://$(HOST)/admin/)"
+	@echo "Every demo user above has the password: $(DEMO_PASSWORD)"
+	@echo
+	DEBUG=1 SECRET_KEY_FILE=.secret_key $(BIN)/patroli runserver $(HOST)
+
+# Runs on SQLite by default; DATABASE_URL=postgres://... runs the same suite on PostgreSQL.
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Needs GNU gettext (Debian: gettext). Compiled .mo files are committed so that installs need none.
+messages: install-dev
+	$(BIN)/patroli makemessages -l id -l en --no-obsolete --no-location \
+		--ignore '.venv/*' --ignore 'benchmarks/*' --ignore '*/tests/*'
+	$(BIN)/patroli makemessages -d djangojs -l id -l en --no-obsolete --no-location \
+		--ignore '.venv/*' --ignore 'staticfiles/*'
+	$(BIN)/patroli compilemessages --ignore '.venv/*'
+
+bench: install-dev
+	$(BIN)/python benchmarks/visits_api.py
+
+clean:
+	rm -rf $(VENV) patroli.sqlite3* staticfiles .pytest_cache

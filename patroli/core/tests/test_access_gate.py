@@ -1,0 +1,84 @@
+"""core.access: who sees which unit's records. Every page and endpoint relies on this."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+
+from patroli.core.access import can_see_unit, get_visible_or_404, visible
+from patroli.regions.models import Region
+from patroli.sites.models import Site
+from patroli.units.models import Officer, Unit
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(user):
+    return set(visible(Unit.objects.all(), user).values_list("code", flat=True))
+
+
+def site_names(user):
+    return set(visible(Site.objects.all(), user).values_list("name", flat=True))
+
+
+def test_units_per_persona(world):
+    assert codes(world.officer) == {"polsek-sepaku"}
+    assert codes(world.kapolsek) == {"polsek-sepaku"}
+    assert codes(world.other_officer) == {"polsek-penajam"}
+    assert codes(world.commander) == {"polres-ppu", "polsek-sepaku", "polsek-penajam"}
+    assert codes(world.humas) == {"polres-ppu", "polsek-sepaku", "polsek-penajam"}
+    assert codes(world.admin) == {"polda-kaltim", "polres-ppu", "polsek-sepaku", "polsek-penajam"}
+    assert codes(world.no_unit) == set()
+    assert codes(AnonymousUser()) == set()
+
+
+def test_sites_per_persona(world):
+    sepaku = {"Kantor PPS Desa Bumi Harapan", "TPS 001 Desa Bumi Harapan"}
+    assert site_names(world.officer) == sepaku
+    assert site_names(world.other_officer) == {"Kantor PPS Kelurahan Petung"}
+    assert site_names(world.commander) == sepaku | {"Kantor PPS Kelurahan Petung"}
+
+
+def test_inactive_user_sees_nothing(world):
+    world.commander.is_active = False
+    world.commander.save()
+    assert codes(world.commander) == set()
+
+
+def test_sibling_with_common_prefix_is_not_in_the_subtree(world):
+    # "polsek-sepaku2/" must not fall under "polsek-sepaku/" although the codes share a prefix.
+    twin = Unit.objects.create(
+        code="polsek-sepaku2", name="Twin", level="polsek", parent=world.polres
+    )
+    assert "polsek-sepaku2" not in codes(world.officer)
+    assert can_see_unit(world.commander, twin)
+    assert not can_see_unit(world.officer, twin)
+
+
+def test_get_visible_or_404(world):
+    assert get_visible_or_404(Site.objects.all(), world.officer, pk=world.pps_bumi.pk)
+    with pytest.raises(Http404):
+        get_visible_or_404(Site.objects.all(), world.officer, pk=world.pps_penajam.pk)
+    with pytest.raises(Http404):
+        get_visible_or_404(Site.objects.all(), world.officer, pk="not-a-number")
+
+
+def test_moving_a_unit_moves_its_subtree(world):
+    polda2 = Unit.objects.create(code="polda-x", name="Polda X", level="polda")
+    world.polres.parent = polda2
+    world.polres.save()
+    world.sepaku.refresh_from_db()
+    assert world.sepaku.path == "polda-x/polres-ppu/polsek-sepaku/"
+    polda_commander = Officer.objects.create(username="kapolda", unit=polda2, role="commander")
+    assert "polsek-sepaku" in codes(polda_commander)
+
+
+def test_model_without_declared_scope_is_refused(world):
+    with pytest.raises(TypeError):
+        visible(Region.objects.all(), world.officer)
+
+
+def test_responsible_unit_is_the_deepest(world):
+    bumi = Region.objects.get(code="64.09.04.2004")
+    assert Unit.objects.responsible_for(bumi) == world.sepaku
+    other = Region.objects.get(code="64.09.02")  # a district no Polsek covers here
+    assert Unit.objects.responsible_for(other) == world.polres

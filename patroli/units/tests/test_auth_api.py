@@ -1,0 +1,86 @@
+"""Tokens, /me and /units through the API."""
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD
+from patroli.units.models import ApiToken, hash_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_then_me(world):
+    response = Client().post(
+        "/api/v1/auth/token",
+        {"username": "kasiyono", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    # Only the hash is stored.
+    assert ApiToken.objects.filter(key_hash=hash_token(token)).exists()
+    assert not ApiToken.objects.filter(key_hash=token).exists()
+    me = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    body = me.json()
+    assert body["username"] == "kasiyono"
+    assert body["role"] == "commander"
+    assert body["rank"] == "AKP"
+    assert body["unit"] == {
+        "id": world.sepaku.pk,
+        "code": "polsek-sepaku",
+        "name": "Polsek Sepaku",
+        "level": "polsek",
+        "parent": world.polres.pk,
+    }
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    "body", [{"username": "kasiyono", "password": "wrong"}, {"username": "ghost", "password": "x"}]
+)
+def test_bad_credentials_are_401(world, body):
+    response = Client().post("/api/v1/auth/token", body, content_type="application/json")
+    assert response.status_code == 401
+    assert ApiToken.objects.count() == 0
+
+
+def test_missing_fields_are_422(world):
+    response = Client().post(
+        "/api/v1/auth/token", {"username": "kasiyono"}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "password"
+
+
+def test_inactive_users_token_stops_working(world, api):
+    client = api(world.officer)
+    assert client.get("/api/v1/me").status_code == 200
+    world.officer.is_active = False
+    world.officer.save()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_expired_token_is_401(world, api):
+    client = api(world.officer)
+    ApiToken.objects.update(expires_at="2000-01-01T00:00:00Z")
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_session_works_for_the_web_app(world, client):
+    client.force_login(world.officer)
+    assert client.get("/api/v1/me").json()["username"] == "bhabin.bumiharapan"
+
+
+def test_anonymous_is_401(world, client):
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/units").status_code == 401
+
+
+def test_units_are_scoped(world, api):
+    def names(user):
+        body = api(user).get("/api/v1/units").json()
+        return {u["code"] for u in body["items"]}, body["count"]
+
+    assert names(world.officer) == ({"polsek-sepaku"}, 1)
+    assert names(world.commander) == ({"polres-ppu", "polsek-sepaku", "polsek-penajam"}, 3)

@@ -49,7 +49,7 @@ def read_rows(stream: io.TextIOBase, required: set[str]) -> Iterator[tuple[int, 
     reader = csv.DictReader(stream)
     missing = required - set(reader.fieldnames or [])
     if missing:
-        raise ValueError(f"line 1: missing columns: {', '.join(sorted(missing))}")
+        raise ValueError(f"missing columns: {', '.join(sorted(missing))}")
     for row in reader:
         # DictReader's line_num is the physical line the row ended on.
         yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}

@@ -65,10 +65,7 @@ def record_visit(
     Sending the same ``visit_id`` again returns the stored visit and writes nothing, also when
     two copies arrive at once (the primary key decides which one wins).
     """
-    if visit_id is not None:
-        existing = Visit.objects.filter(pk=visit_id).first()
-        if existing is not None:
-            return existing, False
+    # Optimistic: insert, and let the primary key report a copy that is already stored.
     try:
         with transaction.atomic():
             visit = _create_visit(
@@ -104,7 +101,7 @@ def _create_visit(*, recorded_by, site, dialogue, concerns, officers, visit_id, 
     )
     # force_insert: a duplicate id must fail here, not silently update the first copy.
     visit.save(force_insert=True)
-    visit.officers.set(officers or [recorded_by])
+    visit.officers.add(*(officers or [recorded_by]))
     if dialogue is not None:
         record = Dialogue.objects.create(
             visit=visit,
@@ -113,7 +110,7 @@ def _create_visit(*, recorded_by, site, dialogue, concerns, officers, visit_id, 
             response=dialogue.response,
             notes=dialogue.notes,
         )
-        record.appeals.set(dialogue.appeals or [])
+        record.appeals.add(*(dialogue.appeals or []))
         Participant.objects.bulk_create(
             Participant(
                 dialogue=record, name=p.name, role=p.role, organisation=p.organisation, order=i

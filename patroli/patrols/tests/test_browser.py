@@ -121,7 +121,7 @@ def test_officer_records_a_visit_on_a_phone(live_server, world, browser):
         expect(main).to_contain_text("Suparman")
         expect(main).to_contain_text("Hj. Marlina")
         expect(main).to_contain_text("Tolak politik uang")
-        expect(main).to_contain_text(re.compile(r"\b\d+ m\b"))
+        expect(page.locator("dl.facts")).to_contain_text(re.compile(r"\d+ m\b"))
         page.screenshot(path="/tmp/patroli-detail.png", full_page=True)
         too_wide += sideways_scroll(page)
     finally:

@@ -39,8 +39,17 @@ def run_failing(*args):
 def snapshot():
     return list(
         Site.objects.order_by("pk").values_list(
-            "pk", "name", "kind", "village_id", "unit_id", "lat", "lng", "address", "tps_number",
-            "voters", "updated_at",
+            "pk",
+            "name",
+            "kind",
+            "village_id",
+            "unit_id",
+            "lat",
+            "lng",
+            "address",
+            "tps_number",
+            "voters",
+            "updated_at",
         )
     )
 
@@ -59,7 +68,11 @@ def test_good_file_creates_sites_with_units_from_jurisdiction_or_column(world, t
     assert (tps.address, tps.tps_number, tps.voters) == ("Jl. Poros, RT 02", 2, 326)
     bukit = Site.objects.get(name="Kantor Desa Bukit Raya")
     assert (bukit.unit, bukit.lat, bukit.lng, bukit.tps_number, bukit.voters) == (
-        world.sepaku, None, None, None, None
+        world.sepaku,
+        None,
+        None,
+        None,
+        None,
     )
     assert bukit.address == ""
     penajam = Site.objects.get(name="Kantor PPK Kecamatan Penajam")

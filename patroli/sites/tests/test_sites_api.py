@@ -193,7 +193,11 @@ def test_unknown_village_is_422_on_village(world, api, village):
 
 
 def test_village_outside_the_users_jurisdiction_is_422(world, api):
-    payload = {"name": "Kantor Desa Bukit Raya", "kind": "village_office", "village": "64.09.04.2002"}
+    payload = {
+        "name": "Kantor Desa Bukit Raya",
+        "kind": "village_office",
+        "village": "64.09.04.2002",
+    }
 
     response = post(api(world.other_officer), payload)
 

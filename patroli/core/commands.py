@@ -1,8 +1,16 @@
 """Output shared by the import commands."""
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from .importing import ImportResult
+
+
+def existing_file(path: str) -> str:
+    if not Path(path).is_file():
+        raise CommandError(f"{path}: no such file")
+    return path
 
 
 def report_import(command: BaseCommand, result: ImportResult, what: str) -> None:
@@ -16,4 +24,5 @@ def report_import(command: BaseCommand, result: ImportResult, what: str) -> None
             + (f", {len(result.errors)} rows skipped" if result.errors else "")
         )
     if result.errors and not result.written:
-        raise CommandError(f"{len(result.errors)} bad rows; nothing was written")
+        count = len(result.errors)
+        raise CommandError(f"{count} bad row{'s' if count != 1 else ''}; nothing was written")

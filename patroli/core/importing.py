@@ -9,14 +9,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+NOT_UTF8 = "the file is not UTF-8 text; save it as CSV UTF-8"
+
 
 @dataclass
 class RowError:
-    line: int
+    line: int | None  # None: the file as a whole
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return self.message if self.line is None else f"line {self.line}: {self.message}"
 
 
 @dataclass

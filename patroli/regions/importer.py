@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db import transaction
 
 from patroli.core.importing import (
+    NOT_UTF8,
     ImportAborted,
     ImportResult,
     RowError,
@@ -115,7 +116,10 @@ def import_regions(path: str | Path = DEFAULT_FILE, *, max_errors: int = 100) ->
         result.created = result.updated = result.unchanged = 0
         result.errors.sort(key=lambda e: e.line)
         return result
-    except ValueError as exc:  # a missing column or an unreadable header
+    except UnicodeDecodeError:
+        result.errors.append(RowError(None, NOT_UTF8))
+        return result
+    except ValueError as exc:  # a missing column
         result.errors.append(RowError(1, str(exc)))
         return result
     result.written = True

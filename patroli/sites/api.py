@@ -93,14 +93,18 @@ def create_site(request, payload: SiteIn):
     if village is None:
         errors.add(("village",), _("No village has the code %s") % payload.village)
     unit = None
-    if payload.unit is not None:
-        unit = visible(Unit.objects.all(), request.auth).filter(pk=payload.unit).first()
-        if unit is None:
-            errors.add(("unit",), _("Unknown unit"))
-    elif village is not None:
-        unit = Unit.objects.responsible_for(village)
-        if unit is None or not visible(Unit.objects.filter(pk=unit.pk), request.auth).exists():
-            errors.add(("village",), _("This village is outside your unit's jurisdiction"))
+    if village is not None:
+        responsible = Unit.objects.responsible_for(village)
+        if payload.unit is not None:
+            unit = visible(Unit.objects.all(), request.auth).filter(pk=payload.unit).first()
+            if unit is None:
+                errors.add(("unit",), _("Unknown unit"))
+            elif responsible is None or not responsible.path.startswith(unit.path):
+                errors.add(("unit",), _("This village is outside the unit's jurisdiction"))
+        else:
+            unit = responsible
+            if unit is None or not visible(Unit.objects.filter(pk=unit.pk), request.auth).exists():
+                errors.add(("village",), _("This village is outside your unit's jurisdiction"))
     errors.raise_if_any()
     existing = Site.objects.filter(village=village, kind=payload.kind, name=payload.name).first()
     if existing is not None:

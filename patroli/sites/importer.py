@@ -7,6 +7,7 @@ from pathlib import Path
 from django.db import transaction
 
 from patroli.core.importing import (
+    NOT_UTF8,
     ImportAborted,
     ImportResult,
     RowError,
@@ -50,10 +51,10 @@ class _Lookups:
         return self.units[code]
 
     def unit_for(self, village: Region) -> Unit | None:
-        district = village.parent_id
-        if district not in self.responsible:
-            self.responsible[district] = Unit.objects.responsible_for(village)
-        return self.responsible[district]
+        # Keyed by village: a unit may hold a single village as its jurisdiction.
+        if village.code not in self.responsible:
+            self.responsible[village.code] = Unit.objects.responsible_for(village)
+        return self.responsible[village.code]
 
 
 def parse_row(row: dict[str, str], lookups: _Lookups) -> Site:
@@ -126,7 +127,10 @@ def import_sites(path: str | Path, *, skip_invalid: bool = False) -> ImportResul
     except ImportAborted:
         result.created = result.updated = result.unchanged = 0
         return result
-    except ValueError as exc:
+    except UnicodeDecodeError:
+        result.errors.append(RowError(None, NOT_UTF8))
+        return result
+    except ValueError as exc:  # a missing column
         result.errors.append(RowError(1, str(exc)))
         return result
     result.written = True

@@ -226,11 +226,6 @@ def test_village_without_a_responsible_unit_is_an_error(world, tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: sites/importer.py _Lookups.unit_for caches the responsible unit per district, "
-    "so a unit whose jurisdiction is one village leaks to its district's other villages",
-)
 def test_unit_with_a_village_jurisdiction_is_only_used_for_that_village(world, tmp_path):
     post = Unit.objects.create(
         code="pos-bumi-harapan", name="Pos Bumi Harapan", level="polsek", parent=world.sepaku

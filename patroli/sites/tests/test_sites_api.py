@@ -223,7 +223,8 @@ def test_another_units_existing_site_cannot_be_overwritten(world, api):
 
     response = post(api(world.officer), payload)
 
-    assert response.status_code == 404
+    # Refused before any lookup: Sepaku has no jurisdiction over a village of Penajam.
+    assert response.status_code == 422
     world.pps_penajam.refresh_from_db()
     assert (world.pps_penajam.unit, world.pps_penajam.address) == (world.penajam, "")
 
@@ -245,3 +246,19 @@ def test_anonymous_is_401(world):
     assert client.get(f"/api/v1/sites/{world.pps_bumi.pk}").status_code == 401
     assert post(client, NEW_TPS).status_code == 401
     assert not Site.objects.filter(name=NEW_TPS["name"]).exists()
+
+
+def test_a_unit_without_jurisdiction_over_the_village_is_422(world, api):
+    # Sepaku's officer names his own unit for a village of Penajam.
+    payload = {
+        "name": "Pasar Petung",
+        "kind": "market",
+        "village": "64.09.01.1003",
+        "unit": world.sepaku.pk,
+    }
+    response = post(api(world.officer), payload)
+    assert response.status_code == 422
+    assert [e["loc"][-1] for e in response.json()["detail"]] == ["unit"]
+    # The Polres commander may name the Polres for it: the Polres covers the whole regency.
+    payload["unit"] = world.polres.pk
+    assert post(api(world.commander), payload).status_code == 201

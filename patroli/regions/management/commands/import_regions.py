@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from patroli.core.commands import report_import
+from patroli.core.commands import existing_file, report_import
 from patroli.regions.importer import DEFAULT_FILE, import_regions
 
 
@@ -11,4 +11,4 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?", default=str(DEFAULT_FILE))
 
     def handle(self, *args, file, **options):
-        report_import(self, import_regions(file), "regions")
+        report_import(self, import_regions(existing_file(file)), "regions")

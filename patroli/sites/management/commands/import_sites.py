@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from patroli.core.commands import report_import
+from patroli.core.commands import existing_file, report_import
 from patroli.sites.importer import import_sites
 
 
@@ -19,4 +19,4 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, skip_invalid, **options):
-        report_import(self, import_sites(file, skip_invalid=skip_invalid), "sites")
+        report_import(self, import_sites(existing_file(file), skip_invalid=skip_invalid), "sites")

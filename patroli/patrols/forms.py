@@ -108,5 +108,5 @@ class ConcernForm(forms.Form):
     )
 
 
-ParticipantFormSet = forms.formset_factory(ParticipantForm, extra=2, max_num=100)
+ParticipantFormSet = forms.formset_factory(ParticipantForm, extra=1, max_num=100)
 ConcernFormSet = forms.formset_factory(ConcernForm, extra=1, max_num=50)

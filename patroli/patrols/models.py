@@ -71,7 +71,7 @@ class Visit(models.Model):
     lon = models.FloatField(_("check-in longitude"), null=True, blank=True)
     distance_m = models.FloatField(_("distance to the site (m)"), null=True, blank=True)
     far_from_site = models.BooleanField(_("far from the site"), default=False)
-    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    created_at = models.DateTimeField(_("received by the server"), auto_now_add=True)
 
     objects = VisitQuerySet.as_manager()
 

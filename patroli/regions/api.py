@@ -28,6 +28,24 @@ class RegionOut(Schema):
         return obj.parent_id
 
 
+class RegionRef(Schema):
+    code: str
+    name: str
+    level: str
+
+    @staticmethod
+    def resolve_level(obj) -> str:
+        return Region.Level(obj.level).name.lower()
+
+
+class RegionDetailOut(RegionOut):
+    ancestors: list[RegionRef]
+
+    @staticmethod
+    def resolve_ancestors(obj) -> list[Region]:
+        return obj.ancestors()
+
+
 class RegionFilter(Schema):
     parent: str | None = None
     q: str | None = None
@@ -50,6 +68,7 @@ def list_regions(request, filters: Query[RegionFilter]):
     return regions.order_by("code")
 
 
-@router.get("/regions/{code}", response=RegionOut)
+@router.get("/regions/{code}", response=RegionDetailOut)
 def get_region(request, code: str):
+    """One region with its ancestors, province first."""
     return get_object_or_404(Region, code=code)

@@ -2,6 +2,7 @@ import unicodedata
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def fold(text: str) -> str:
@@ -36,7 +37,7 @@ class Region(models.Model):
         KABUPATEN = "kabupaten", _("regency")
         KOTA = "kota", _("city")
         KECAMATAN = "kecamatan", _("district")
-        DESA = "desa", _("village")
+        DESA = "desa", pgettext_lazy("kind of region", "village")
         KELURAHAN = "kelurahan", _("urban village")
         DESA_ADAT = "desa_adat", _("customary village")
 

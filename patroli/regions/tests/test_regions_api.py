@@ -35,6 +35,11 @@ def test_one_region_by_code(world, api):
         "lat": pytest.approx(-0.923927),
         "lng": pytest.approx(116.583091),
         "postal_code": "76147",
+        "ancestors": [
+            {"code": "64", "name": "Kalimantan Timur", "level": "province"},
+            {"code": "64.09", "name": "Kabupaten Penajam Paser Utara", "level": "regency"},
+            {"code": "64.09.04", "name": "Sepaku", "level": "district"},
+        ],
     }
 
 
@@ -122,3 +127,12 @@ def test_bad_token_is_401(world):
     client = Client(headers={"Authorization": "Bearer not-a-token"})
 
     assert client.get("/api/v1/regions").status_code == 401
+
+
+def test_detail_lists_the_ancestors_province_first(world, api):
+    body = api(world.officer).get("/api/v1/regions/64.09.04.2004").json()
+    assert [(a["code"], a["level"]) for a in body["ancestors"]] == [
+        ("64", "province"),
+        ("64.09", "regency"),
+        ("64.09.04", "district"),
+    ]

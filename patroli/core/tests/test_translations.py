@@ -16,7 +16,7 @@ def entries():
         if block.lstrip().startswith("#~"):
             continue  # obsolete
 
-        def field(name):
+        def field(name, block=block):
             match = re.search(rf'^{name} ("(?:.|\n)*?")\n(?=\w|#|$)', block + "\n", re.M)
             if not match:
                 return None

@@ -1,0 +1,92 @@
+"""Every page and endpoint of the foundation × every persona, for a record of Polsek Sepaku.
+
+A Sepaku record must be readable by Sepaku's officer and Kapolsek, the Polres commander above and
+the administrator; the sibling Polsek's officer and a user without a unit get 404 (not 403);
+anonymous users are sent to log in (pages) or get 401 (API).
+"""
+
+import pytest
+from django.test import Client
+
+from conftest import api_client
+from patroli.patrols.services import record_visit
+
+pytestmark = pytest.mark.django_db
+
+SEES = {
+    "officer": True,
+    "kapolsek": True,
+    "commander": True,
+    "admin": True,
+    "other_officer": False,
+    "no_unit": False,
+}
+
+
+@pytest.fixture
+def visit(world):
+    visit, _ = record_visit(
+        recorded_by=world.officer, site=world.pps_bumi, started_at="2024-01-23T02:00:00Z"
+    )
+    return visit
+
+
+def record_urls(world, visit):
+    return {
+        "page visit detail": f"/app/kunjungan/{visit.pk}/",
+        "api visit": f"/api/v1/visits/{visit.pk}",
+        "api site": f"/api/v1/sites/{world.pps_bumi.pk}",
+    }
+
+
+def list_urls(world, visit):
+    """Lists: the record is in the list exactly for those who may see it."""
+    return {
+        "page today": ("/app/", world.pps_bumi.name),
+        "page visit list": ("/app/kunjungan/", world.pps_bumi.name),
+        "page new visit (site choices)": ("/app/kunjungan/baru/", world.pps_bumi.name),
+        "api visits": ("/api/v1/visits", str(visit.pk)),
+        "api sites": ("/api/v1/sites", world.pps_bumi.name),
+        "api units": ("/api/v1/units", "polsek-sepaku"),
+    }
+
+
+@pytest.mark.parametrize("persona", SEES)
+def test_records(world, visit, persona):
+    user = getattr(world, persona)
+    for name, url in record_urls(world, visit).items():
+        if url.startswith("/api/"):
+            status = api_client(user).get(url).status_code
+        else:
+            client = Client()
+            client.force_login(user)
+            status = client.get(url).status_code
+        assert status == (200 if SEES[persona] else 404), f"{persona} {name}: {status}"
+
+
+@pytest.mark.parametrize("persona", SEES)
+def test_lists(world, visit, persona):
+    user = getattr(world, persona)
+    for name, (url, marker) in list_urls(world, visit).items():
+        if url.startswith("/api/"):
+            response = api_client(user).get(url)
+        else:
+            client = Client()
+            client.force_login(user)
+            response = client.get(url)
+        assert response.status_code == 200, f"{persona} {name}"
+        shown = marker in response.content.decode()
+        assert shown == SEES[persona], f"{persona} {name}: shown={shown}"
+
+
+def test_anonymous(world, visit, client):
+    for name, url in record_urls(world, visit).items():
+        response = client.get(url)
+        if url.startswith("/api/"):
+            assert response.status_code == 401, name
+        else:
+            assert response.status_code == 302 and "/masuk/" in response["Location"], name
+    for name, (url, _) in list_urls(world, visit).items():
+        response = client.get(url)
+        expected = 401 if url.startswith("/api/") else 302
+        assert response.status_code == expected, name

@@ -32,7 +32,8 @@ run: install .secret_key
 	@echo "Patroli is starting on http://$(HOST)/  (officers: http://$(HOST)/app/, admin: http://$(HOST)/admin/)"
 	@echo "Every demo user above has the password: $(DEMO_PASSWORD)"
 	@echo
-	DEBUG=1 SECRET_KEY_FILE=.secret_key $(BIN)/patroli runserver $(HOST)
+	DEBUG=1 SECRET_KEY_FILE=.secret_key TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend \
+		$(BIN)/patroli runserver $(HOST)
 
 # Runs on SQLite by default; DATABASE_URL=postgres://... runs the same suite on PostgreSQL.
 test: install-dev

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "patroli.core",
     "patroli.regions",
     "patroli.units",
@@ -110,6 +112,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# The cache holds rate-limit counters: shared between app servers when REDIS_URL is set.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_URL"),
+    }
+    if env("REDIS_URL")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "units.Officer"
 LOGIN_URL = "login"
@@ -145,6 +157,16 @@ STORAGES = {
     },
 }
 
+# Background work (e-mail) through Django's tasks interface: the database queue by default, worked
+# by `patroli db_worker`; `make run` and the tests run tasks at once instead.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if TESTING
+        else env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+    }
+}
+
 # Without collectstatic (the demo, tests) WhiteNoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
@@ -172,6 +194,12 @@ LOGGING = {
 # Domain settings.
 # A check-in farther than this from the site is flagged (metres).
 PATROLI_CHECKIN_RADIUS_M = int(env("PATROLI_CHECKIN_RADIUS_M", "200"))
+# Days after resolution during which the reporter may reopen a concern.
+PATROLI_REOPEN_DAYS = int(env("PATROLI_REOPEN_DAYS", "14"))
+# Public report form: at most this many reports per client address per hour.
+PATROLI_REPORT_RATE = env("PATROLI_REPORT_RATE", "5/h")
+# Address of the site in e-mails (links to the tracking page).
+PATROLI_BASE_URL = env("PATROLI_BASE_URL", "http://127.0.0.1:8000")
 # Lifetime of an API token issued by POST /api/v1/auth/token (days).
 PATROLI_TOKEN_DAYS = int(env("PATROLI_TOKEN_DAYS", "30"))
 

@@ -15,6 +15,8 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", include("patroli.portal.urls")),
     path("app/", include("patroli.patrols.urls")),
+    path("app/aduan/", include("patroli.concerns.urls")),
+    path("open311/v2/", include("patroli.concerns.open311_urls")),
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from patroli.concerns.models import Category
+from patroli.concerns.models import Category, Concern
+from patroli.concerns.services import move_concern, rate_concern, submit_concern
 from patroli.patrols.models import Appeal, Visit
 from patroli.patrols.services import ConcernData, DialogueData, ParticipantData, record_visit
 from patroli.regions.importer import DEFAULT_FILE, import_regions
@@ -93,6 +94,7 @@ def seed_demo(*, password: str | None = None, regions_file: str | Path = DEFAULT
         logins = _users(units, password)
         sites = _sites(units)
         _visits(sites)
+        _concerns(sites)
     return logins
 
 
@@ -321,3 +323,95 @@ def _visits(sites: dict[str, Site]) -> None:
             )
         ],
     )
+
+
+def _concerns(sites: dict[str, Site]) -> None:
+    """Concerns in several states: the two heard at Bumi Harapan and a few residents' reports."""
+    officers = {o.username: o for o in Officer.objects.all()}
+    kapolsek = officers["kasiyono"]
+    categories = Category.objects.in_bulk(field_name="code")
+    heard = {
+        c.category.code: c
+        for c in Concern.objects.filter(visit_id=_visit_id("bumi-harapan-2024-01-23"))
+    }
+    lights = heard.get("listrik")
+    if lights is not None and lights.status == Concern.Status.RECEIVED:
+        move_concern(
+            concern=lights,
+            actor=kapolsek,
+            to_status=Concern.Status.VERIFIED,
+            note="Dicek di lokasi: lampu jalan di depan kantor PPS padam.",
+        )
+        move_concern(
+            concern=lights,
+            actor=kapolsek,
+            to_status=Concern.Status.REFERRED,
+            agency="PLN ULP Petung",
+            note="Diteruskan ke PLN untuk perbaikan lampu.",
+        )
+    hoax = heard.get("hoaks")
+    if hoax is not None and hoax.status == Concern.Status.RECEIVED:
+        move_concern(concern=hoax, actor=kapolsek, to_status=Concern.Status.VERIFIED)
+        move_concern(
+            concern=hoax,
+            actor=kapolsek,
+            to_status=Concern.Status.RESOLVED,
+            note="Bhabinkamtibmas dan PPS menyampaikan lokasi TPS khusus yang benar "
+            "melalui grup warga dan pengumuman di masjid.",
+        )
+        rate_concern(concern=hoax, rating=5, comment="Cepat ditanggapi.")
+    bumi = Region.objects.get(code=BUMI_HARAPAN)
+    bukit_raya = Region.objects.get(code="64.09.04.2002")
+    reports = [
+        (
+            "web-1",
+            "politik-uang",
+            bumi,
+            "Ada orang membagikan amplop kepada warga RT 05 sambil menyebut nama calon tertentu.",
+            dict(
+                anonymous=True,
+                reporter_name="Warga RT 05",
+                reporter_email="warga.rt05@patroli.example",
+            ),
+            [(Concern.Status.VERIFIED, "Laporan diterima dan sedang didalami bersama Bawaslu.")],
+        ),
+        (
+            "web-2",
+            "ketertiban-umum",
+            bukit_raya,
+            "Balap liar setiap malam Minggu di jalan poros Bukit Raya, mengganggu warga.",
+            dict(reporter_phone="081234567890"),
+            [
+                (Concern.Status.VERIFIED, ""),
+                (Concern.Status.IN_PROGRESS, "Patroli malam Minggu ditambah."),
+            ],
+        ),
+        (
+            "web-3",
+            "intimidasi",
+            bumi,
+            "Saya diancam karena menolak memasang spanduk calon.",
+            dict(confidential=True, reporter_name="(dirahasiakan)", reporter_phone="081298765432"),
+            [],
+        ),
+        (
+            "web-4",
+            "jalan-rusak",
+            bukit_raya,
+            "Jalan menuju TPS berlubang besar dan tergenang saat hujan.",
+            {},
+            [],
+        ),
+    ]
+    for key, category, village, text, reporter, steps in reports:
+        concern, created = submit_concern(
+            client_id=uuid.uuid5(DEMO_NAMESPACE, f"concern-{key}"),
+            source=Concern.Source.WEB,
+            category=categories[category],
+            description=text,
+            village=village,
+            **reporter,
+        )
+        if created:
+            for status, note in steps:
+                move_concern(concern=concern, actor=kapolsek, to_status=status, note=note)

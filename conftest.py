@@ -6,9 +6,11 @@ and an administrator.
 """
 
 import gzip
+import importlib
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.test import Client
 
 from patroli.regions.importer import DEFAULT_FILE, import_regions
@@ -110,3 +112,20 @@ def api_client(user) -> Client:
 @pytest.fixture
 def api():
     return api_client
+
+
+@pytest.fixture
+def libraries(transactional_db):
+    """The appeal, category and holiday libraries, which data migrations load.
+
+    A transactional test empties every table when it ends, so when another one ran first they
+    are gone; load them again (the loaders update or create). serialized_rollback would be the
+    textbook answer, but it breaks on the content types that the flush of a transactional test
+    without it has re-created.
+    """
+    for module in (
+        "patroli.patrols.migrations.0003_appeal_library",
+        "patroli.concerns.migrations.0003_categories",
+        "patroli.core.migrations.0002_holidays",
+    ):
+        importlib.import_module(module).load(apps, None)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Category, Concern, ConcernEvent
+from .models import Category, Concern, ConcernEvent, ConcernPhoto, Open311Key
 
 
 @admin.register(Category)
@@ -20,6 +20,26 @@ class ConcernEventInline(admin.TabularInline):
         return False  # append-only: events are written by the lifecycle services
 
 
+class ConcernPhotoInline(admin.TabularInline):
+    model = ConcernPhoto
+    extra = 0
+    can_delete = True
+    readonly_fields = ["image", "thumbnail", "content_type", "width", "height", "uploaded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # photos are added through the forms, which strip their metadata
+
+
+@admin.register(Open311Key)
+class Open311KeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "active", "created_at", "last_used_at"]
+    list_editable = ["active"]
+    readonly_fields = ["key_hash", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # `patroli create-open311-key NAME` shows the secret once
+
+
 @admin.register(Concern)
 class ConcernAdmin(admin.ModelAdmin):
     list_display = [
@@ -33,7 +53,17 @@ class ConcernAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "source", "category", "unit"]
     search_fields = ["tracking_code", "description"]
-    raw_id_fields = ["village", "site", "visit", "created_by"]
-    readonly_fields = ["tracking_code", "status", "created_at", "updated_at"]
+    readonly_fields = [
+        "tracking_code",
+        "status",
+        "created_at",
+        "updated_at",
+        "due_at",
+        "resolved_at",
+        "duplicate_of",
+        "rating",
+        "rating_comment",
+    ]
     list_select_related = ["category", "village", "unit"]
-    inlines = [ConcernEventInline]
+    raw_id_fields = ["village", "site", "visit", "created_by", "assigned_to"]
+    inlines = [ConcernEventInline, ConcernPhotoInline]

@@ -35,7 +35,7 @@ class ConcernFilter:
             concerns = concerns.filter(category__code=self.category)
         if self.village:
             # A village, or every village of a district or regency by code prefix.
-            concerns = concerns.filter(village_id__startswith=self.village)
+            concerns = concerns.filter(village__code__startswith=self.village)
         if self.source:
             concerns = concerns.filter(source=self.source)
         if self.overdue:

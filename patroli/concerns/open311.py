@@ -361,23 +361,23 @@ def covered_villages():
 
 def nearest_village(lat: float, lon: float) -> Region | None:
     """The covered village whose centroid is nearest, looking in ever wider boxes around the
-    point; None when none lies within MAX_VILLAGE_DISTANCE_M."""
+    point; None when it is farther than MAX_VILLAGE_DISTANCE_M (the widest box, ±0.5°, holds
+    every centroid within 50 km anywhere in Indonesia)."""
     villages = covered_villages().filter(lat__isnull=False, lng__isnull=False)
     for half_deg in (0.05, 0.15, 0.5):
         box = villages.filter(
             lat__range=(lat - half_deg, lat + half_deg),
             lng__range=(lon - half_deg, lon + half_deg),
         ).only("code", "name", "lat", "lng", "postal_code")
-        found = sorted(
+        found = min(
             ((distance_m(lat, lon, v.lat, v.lng), v.code, v) for v in box),
             key=lambda item: item[:2],
+            default=None,
         )
-        # Anything outside the box is farther than the box's inscribed circle.
-        inscribed = half_deg * 111_000 * min(1.0, math.cos(math.radians(min(abs(lat) + 0.5, 89))))
-        if found and found[0][0] <= inscribed:
-            return found[0][2]
-    if found and found[0][0] <= MAX_VILLAGE_DISTANCE_M:
-        return found[0][2]
+        # Whatever lies outside the box is farther than the circle inscribed in it.
+        inscribed = half_deg * 111_000 * math.cos(math.radians(min(abs(lat) + half_deg, 89)))
+        if found and found[0] <= inscribed:
+            return found[2] if found[0] <= MAX_VILLAGE_DISTANCE_M else None
     return None
 
 
@@ -440,6 +440,8 @@ def create_request(request, fmt):
     if key is None:
         raise Open311Error(403, "A valid api_key is required to create a service request.")
 
+    if any("\x00" in value for values in post.lists() for value in values[1]):
+        raise Open311Error(400, "The request holds a null character, which is not allowed.")
     errors = []
     text = {name: post.get(name, "").strip() for name in post if not name.startswith("attr")}
     category = None

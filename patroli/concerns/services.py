@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from patroli.core.workdays import add_working_days
 from patroli.units.models import Unit
@@ -35,6 +37,12 @@ class TransitionRefused(ConcernError):
             % {"status": concern.get_status_display(), "target": Status(to_status).label},
             field="status",
         )
+
+
+def _system_note(message, values) -> str:
+    """Notes the system writes are stored in the site's language, whoever's request it was."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(message) % values
 
 
 def due_after(status: str, category: Category, moment: datetime) -> datetime | None:
@@ -193,7 +201,7 @@ def assign_concern(*, concern: Concern, actor, unit: Unit, officer=None, note: s
         kind=ConcernEvent.Kind.ASSIGN,
         from_status=concern.status,
         to_status=concern.status,
-        note=(note.strip() or _("Assigned to %s") % who),
+        note=(note.strip() or _system_note(gettext_lazy("Assigned to %s"), who)),
         public=False,
     )
     notify.assigned(concern)
@@ -216,7 +224,7 @@ def rate_concern(*, concern: Concern, rating: int, comment: str = "") -> Concern
         kind=ConcernEvent.Kind.RATING,
         from_status=concern.status,
         to_status=concern.status,
-        note=_("Rated %(rating)s of 5.") % {"rating": rating},
+        note=_system_note(gettext_lazy("Rated %(rating)s of 5."), {"rating": rating}),
         public=True,
     )
     return concern

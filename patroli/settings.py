@@ -200,6 +200,8 @@ PATROLI_REOPEN_DAYS = int(env("PATROLI_REOPEN_DAYS", "14"))
 PATROLI_REPORT_RATE = env("PATROLI_REPORT_RATE", "5/h")
 # Address of the site in e-mails (links to the tracking page).
 PATROLI_BASE_URL = env("PATROLI_BASE_URL", "http://127.0.0.1:8000")
+# Contact named in the Open311 discovery document (defaults to DEFAULT_FROM_EMAIL).
+PATROLI_OPEN311_CONTACT = env("PATROLI_OPEN311_CONTACT")
 # Lifetime of an API token issued by POST /api/v1/auth/token (days).
 PATROLI_TOKEN_DAYS = int(env("PATROLI_TOKEN_DAYS", "30"))
 

@@ -143,10 +143,9 @@ def comma_list(value: str) -> list[str]:
 def discovery(request, fmt):
     """Where the endpoint is and what it speaks."""
     base = request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": fmt}))
-    contact = getattr(
-        settings,
-        "PATROLI_OPEN311_CONTACT",
-        f"Write to {settings.DEFAULT_FROM_EMAIL} for help with this Open311 endpoint.",
+    contact = (
+        settings.PATROLI_OPEN311_CONTACT
+        or f"Write to {settings.DEFAULT_FROM_EMAIL} for help with this Open311 endpoint."
     )
     data = {
         "changeset": CHANGESET,
@@ -258,19 +257,17 @@ def parse_moment(name: str, value: str, *, end: bool = False) -> datetime:
     text = re.sub(r"(\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d(?::?\d\d)?)$", r"\1+\2", text)
     try:
         moment = parse_datetime(text) if "T" in text or " " in text else None
-        day = None if moment else parse_date(text)
+        if moment is None and (day := parse_date(text)) is not None:
+            moment = datetime.combine(day, time.max if end else time.min)
     except ValueError:
-        moment = day = None
-    if day is not None:
-        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-    if moment is None:
+        moment = None
+    # Years far from any concern are refused: near datetime's limits, arithmetic overflows.
+    if moment is None or not 1900 <= moment.year <= 9000:
         raise Open311Error(
             400, f"{name} {value!r} is not an ISO 8601 date-time (e.g. 2024-01-31T08:00:00+08:00)."
         )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    if end and day is not None:
-        moment -= timedelta(microseconds=1)
     return moment
 
 

@@ -34,7 +34,10 @@ class TransitionRefused(ConcernError):
         self.allowed = list(concern.allowed_transitions())
         super().__init__(
             _("A concern that is %(status)s cannot become %(target)s.")
-            % {"status": concern.get_status_display(), "target": Status(to_status).label},
+            % {
+                "status": concern.get_status_display(),
+                "target": Status(to_status).label if to_status in Status.values else to_status,
+            },
             field="status",
         )
 
@@ -167,6 +170,8 @@ def move_concern(
     concern.status = to_status
     if to_status == Status.RESOLVED:
         concern.resolved_at = now
+    if to_status == Status.REOPENED:
+        concern.duplicate_of = None  # no longer the same as the other one
     if to_status != Status.IN_PROGRESS:
         concern.due_at = due_after(to_status, concern.category, now)
     concern.save()

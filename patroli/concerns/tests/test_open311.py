@@ -637,6 +637,8 @@ def test_date_filters(client, world):
         ({"end_date": "2024-13-45"}, "end_date"),
         ({"end_date": "2024-02-30T10:00:00"}, "end_date"),
         ({"start_date": "2024-03-01", "end_date": "2024-02-01"}, "after"),
+        ({"end_date": "9999-12-31"}, "end_date"),
+        ({"start_date": "0001-01-01T00:00:00+08:00"}, "start_date"),
         ({"status": "pending"}, "status"),
     ],
 )

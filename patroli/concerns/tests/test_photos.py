@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image, ImageCms, JpegImagePlugin
 from PIL.PngImagePlugin import PngInfo
 
@@ -26,6 +27,13 @@ XMP = (
     b'syntax-ns#"><rdf:Description exif:GPSLatitude="0,55.4S"/></rdf:RDF></x:xmpmeta>'
 )
 RED, BLUE = (220, 20, 20), (20, 20, 220)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are checked in their English source form."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ With nothing set it runs on a local SQLite file with DEBUG off; `make run` turns
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -209,3 +210,5 @@ if TESTING:
     # Hashing with the production hasher costs ~0.1 s per user; tests create many users.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Uploads of a test run go to a throw-away folder, never into the work tree.
+    MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="patroli-test-media-"))

@@ -206,3 +206,31 @@ def test_reopen_within_fourteen_days_only(world, client):
     assert concern.status == "reopened"
     assert concern.events.last().note == "Masih terjadi."
     assert concern.due_at is not None
+
+
+def test_report_with_a_photo(world, client):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "KameraMerek"  # Make
+    Image.new("RGB", (120, 80), (10, 120, 200)).save(buffer, "JPEG", exif=exif.tobytes())
+    photo = SimpleUploadedFile("bukti.jpg", buffer.getvalue(), content_type="image/jpeg")
+    response = client.post("/lapor/", {**report_data(), "photo": photo})
+    assert response.status_code == 302
+    stored = Concern.objects.get().photos.get()
+    with stored.image.open("rb") as f:
+        assert b"KameraMerek" not in f.read()
+
+
+def test_a_bad_photo_is_a_field_error_and_nothing_is_written(world, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("bukti.jpg", b"bukan gambar", content_type="image/jpeg")
+    response = client.post("/lapor/", {**report_data(), "photo": fake})
+    assert response.status_code == 200
+    assert "photo" in response.context["form"].errors
+    assert Concern.objects.count() == 0

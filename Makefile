@@ -19,8 +19,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# Front-end libraries (Leaflet) from the npm registry, served by Django's staticfiles.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 .secret_key: | $(BIN)/python
 	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
@@ -49,14 +54,13 @@ format: install-dev
 
 # Needs GNU gettext (Debian: gettext). Compiled .mo files are committed so that installs need none.
 messages: install-dev
-	$(BIN)/patroli makemessages -l id -l en --no-obsolete --no-location \
-		--ignore '.venv/*' --ignore 'benchmarks/*' --ignore '*/tests/*'
-	$(BIN)/patroli makemessages -d djangojs -l id -l en --no-obsolete --no-location \
-		--ignore '.venv/*' --ignore 'staticfiles/*'
-	$(BIN)/patroli compilemessages --ignore '.venv/*'
+	SECRET_KEY=messages $(BIN)/patroli makemessages -l id -l en --no-obsolete --no-location \
+		--ignore '.venv/*' --ignore 'benchmarks/*' --ignore '*/tests/*' --ignore conftest.py \
+		--ignore 'node_modules/*'
+	SECRET_KEY=messages $(BIN)/patroli compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
 bench: install-dev
 	$(BIN)/python benchmarks/visits_api.py
 
 clean:
-	rm -rf $(VENV) patroli.sqlite3* staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules patroli.sqlite3* staticfiles .pytest_cache

@@ -147,6 +147,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Leaflet, installed from npm by `make` (package.json); never copied into the repository.
+if (BASE_DIR / "node_modules" / "leaflet" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
@@ -203,6 +206,9 @@ PATROLI_REPORT_RATE = env("PATROLI_REPORT_RATE", "5/h")
 PATROLI_BASE_URL = env("PATROLI_BASE_URL", "http://127.0.0.1:8000")
 # Contact named in the Open311 discovery document (defaults to DEFAULT_FROM_EMAIL).
 PATROLI_OPEN311_CONTACT = env("PATROLI_OPEN311_CONTACT")
+# Map tiles, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: our own boundary layers only.
+PATROLI_TILE_URL = env("PATROLI_TILE_URL")
+PATROLI_TILE_ATTRIBUTION = env("PATROLI_TILE_ATTRIBUTION")
 # Lifetime of an API token issued by POST /api/v1/auth/token (days).
 PATROLI_TOKEN_DAYS = int(env("PATROLI_TOKEN_DAYS", "30"))
 

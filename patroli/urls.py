@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patroli.api import api
 from patroli.core import views as core_views
+from patroli.regions import views as region_views
 
 admin.site.site_header = _("Patroli administration")
 admin.site.site_title = _("Patroli")
@@ -22,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("peta/batas/<str:code>.geojson", region_views.boundaries, name="boundaries"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
 ]

@@ -31,6 +31,13 @@ def home(request):
     return render(request, "portal/home.html")
 
 
+def _map_settings() -> dict:
+    return {
+        "tile_url": settings.PATROLI_TILE_URL,
+        "tile_attribution": settings.PATROLI_TILE_ATTRIBUTION,
+    }
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def report(request):
@@ -39,7 +46,8 @@ def report(request):
         if form.is_spam:
             return HttpResponseBadRequest(_("The report could not be accepted."))
         if over_limit("report", client_ip(request), settings.PATROLI_REPORT_RATE):
-            response = render(request, "portal/report.html", {"form": form, "limited": True})
+            context = {"form": form, "limited": True, **_map_settings()}
+            response = render(request, "portal/report.html", context)
             response.status_code = 429
             return response
         if form.is_valid():
@@ -69,7 +77,7 @@ def report(request):
                 return redirect("portal:track", code=concern.tracking_code)
     else:
         form = ReportForm()
-    return render(request, "portal/report.html", {"form": form})
+    return render(request, "portal/report.html", {"form": form, **_map_settings()})
 
 
 @require_GET
@@ -78,7 +86,10 @@ def village_search(request):
     text = request.GET.get("q", "").strip()
     if len(text) < 3:
         return JsonResponse({"items": []})
-    items = [{"code": v.code, "label": village_label(v)} for v in find_villages(text)]
+    items = [
+        {"code": v.code, "label": village_label(v), "lat": v.lat, "lng": v.lng}
+        for v in find_villages(text)
+    ]
     return JsonResponse({"items": items})
 
 

@@ -9,6 +9,7 @@ from patroli.concerns.models import Concern
 from patroli.core.testing import phone, sideways_scroll
 
 TRACK_SCREENSHOT = "/tmp/patroli-track.png"  # noqa: S108
+REPORT_SCREENSHOT = "/tmp/patroli-report.png"  # noqa: S108
 
 
 @pytest.mark.browser
@@ -22,6 +23,11 @@ def test_report_resolve_and_rate(live_server, libraries, world):
         page.select_option("#id_category", label="Politik uang")
         page.fill("#id_description", "Ada pembagian amplop kepada warga RT 03 menjelang pemilu.")
         page.fill("#id_village", "Bumi Harapan")
+        # Leaflet (from npm) draws Sepaku's villages; a tap sets the point.
+        expect(page.locator("#map path.leaflet-interactive").first).to_be_visible()
+        page.locator("#map").click(position={"x": 180, "y": 130})
+        expect(page.locator("#id_lat")).not_to_have_value("")
+        page.screenshot(path=REPORT_SCREENSHOT, full_page=True)
         page.fill("#id_reporter_name", "Sutrisno")
         page.fill("#id_reporter_email", "sutrisno@warga.example")
         page.check("#id_anonymous")
@@ -65,6 +71,7 @@ def test_report_resolve_and_rate(live_server, libraries, world):
     assert concern.status == "resolved"
     assert concern.rating == 5
     assert concern.anonymous and concern.reporter_email == "sutrisno@warga.example"
+    assert -1.2 < concern.lat < -0.7 and 116.4 < concern.lon < 117.0  # inside Sepaku
     assert [e.to_status for e in concern.events.filter(kind="status")] == [
         "received",
         "verified",

@@ -1,12 +1,14 @@
 import uuid
 
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from patroli.regions.models import Region
 
 from .models import Category, Concern
-from .photos import PhotoError, check_photo
+from .photos import PhotoError, add_photo, check_photo
+from .services import submit_concern
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -139,6 +141,29 @@ class ReportForm(forms.Form):
     @property
     def is_spam(self) -> bool:
         return bool(self.data.get("website"))
+
+    @transaction.atomic
+    def submit(self, *, source: str, created_by=None) -> tuple[Concern, bool]:
+        """Store the valid form as a concern with its photo; a re-sent form finds the first."""
+        data = self.cleaned_data
+        concern, created = submit_concern(
+            client_id=data["client_id"],
+            source=source,
+            category=data["category"],
+            description=data["description"].strip(),
+            village=data["village"],
+            lat=data["lat"],
+            lon=data["lon"],
+            created_by=created_by,
+            reporter_name=data["reporter_name"].strip(),
+            reporter_phone=data["reporter_phone"].strip(),
+            reporter_email=data["reporter_email"],
+            anonymous=data["anonymous"],
+            confidential=data["confidential"],
+        )
+        if created and data["photo"]:
+            add_photo(concern=concern, upload=data["photo"])
+        return concern, created
 
 
 class StaffConcernForm(ReportForm):

@@ -18,8 +18,7 @@ from patroli.units.models import Officer, Unit
 from .filters import ConcernFilter
 from .forms import AssignForm, StaffConcernForm, TransitionForm
 from .models import Category, Concern, ConcernPhoto, normalise_tracking_code
-from .photos import add_photo
-from .services import ConcernError, assign_concern, move_concern, submit_concern
+from .services import ConcernError, assign_concern, move_concern
 
 
 def _queue(request):
@@ -232,30 +231,15 @@ def new(request):
     if request.method == "POST":
         form = StaffConcernForm(request.POST, request.FILES)
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 with transaction.atomic():
-                    concern, created = submit_concern(
-                        client_id=data["client_id"],
-                        source=Concern.Source.STAFF,
-                        category=data["category"],
-                        description=data["description"].strip(),
-                        village=data["village"],
-                        lat=data["lat"],
-                        lon=data["lon"],
-                        created_by=request.user,
-                        reporter_name=data["reporter_name"].strip(),
-                        reporter_phone=data["reporter_phone"].strip(),
-                        reporter_email=data["reporter_email"],
-                        anonymous=data["anonymous"],
-                        confidential=data["confidential"],
+                    concern, _created = form.submit(
+                        source=Concern.Source.STAFF, created_by=request.user
                     )
                     if not visible(Concern.objects.filter(pk=concern.pk), request.user).exists():
                         raise ConcernError(
                             _("This village is outside your unit's jurisdiction."), "village"
                         )
-                    if created and data["photo"]:
-                        add_photo(concern=concern, upload=data["photo"])
             except ConcernError as exc:
                 form.add_error(exc.field, str(exc))
             else:

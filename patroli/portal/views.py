@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,12 +16,10 @@ from patroli.concerns.forms import (
     village_label,
 )
 from patroli.concerns.models import Concern, ConcernPhoto, normalise_tracking_code
-from patroli.concerns.photos import add_photo
 from patroli.concerns.services import (
     ConcernError,
     rate_concern,
     reopen_by_reporter,
-    submit_concern,
 )
 from patroli.core.ratelimit import client_ip, over_limit
 
@@ -51,25 +48,8 @@ def report(request):
             response.status_code = 429
             return response
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    concern, created = submit_concern(
-                        client_id=data["client_id"],
-                        source=Concern.Source.WEB,
-                        category=data["category"],
-                        description=data["description"].strip(),
-                        village=data["village"],
-                        lat=data["lat"],
-                        lon=data["lon"],
-                        reporter_name=data["reporter_name"].strip(),
-                        reporter_phone=data["reporter_phone"].strip(),
-                        reporter_email=data["reporter_email"],
-                        anonymous=data["anonymous"],
-                        confidential=data["confidential"],
-                    )
-                    if created and data["photo"]:
-                        add_photo(concern=concern, upload=data["photo"])
+                concern, _created = form.submit(source=Concern.Source.WEB)
             except ConcernError as exc:
                 form.add_error(exc.field, str(exc))
             else:

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 
 from conftest import api_client
-from patroli.patrols.services import record_visit
+from patroli.concerns.models import Category
+from patroli.patrols.services import ConcernData, record_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +27,23 @@ SEES = {
 @pytest.fixture
 def visit(world):
     visit, _ = record_visit(
-        recorded_by=world.officer, site=world.pps_bumi, started_at="2024-01-23T02:00:00Z"
+        recorded_by=world.officer,
+        site=world.pps_bumi,
+        started_at="2024-01-23T02:00:00Z",
+        concerns=[ConcernData(Category.objects.get(code="hoaks"), "Pesan berantai keliru.")],
     )
     return visit
 
 
 def record_urls(world, visit):
+    concern = visit.concerns.get()
     return {
         "page visit detail": f"/app/kunjungan/{visit.pk}/",
         "api visit": f"/api/v1/visits/{visit.pk}",
         "api site": f"/api/v1/sites/{world.pps_bumi.pk}",
+        "page concern detail": f"/app/aduan/{concern.pk}/",
+        "api concern": f"/api/v1/concerns/{concern.pk}",
+        "api concern events": f"/api/v1/concerns/{concern.pk}/events",
     }
 
 
@@ -48,6 +56,8 @@ def list_urls(world, visit):
         "api visits": ("/api/v1/visits", str(visit.pk)),
         "api sites": ("/api/v1/sites", world.pps_bumi.name),
         "api units": ("/api/v1/units", "polsek-sepaku"),
+        "page concern queue": ("/app/aduan/", visit.concerns.get().display_code),
+        "api concerns": ("/api/v1/concerns", visit.concerns.get().tracking_code),
     }
 
 

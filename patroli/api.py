@@ -3,6 +3,8 @@
 from ninja import NinjaAPI
 
 from patroli.concerns.api import router as concerns_router
+from patroli.newsroom.api import public_router as public_news_router
+from patroli.newsroom.api import router as newsroom_router
 from patroli.patrols.api import router as patrols_router
 from patroli.regions.api import router as regions_router
 from patroli.sites.api import router as sites_router
@@ -20,3 +22,5 @@ api.add_router("", regions_router)
 api.add_router("", sites_router)
 api.add_router("", patrols_router)
 api.add_router("", concerns_router)
+api.add_router("", newsroom_router)
+api.add_router("", public_news_router)

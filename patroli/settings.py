@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_tasks",
     "django_tasks_db",
     "patroli.core",
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
     "patroli.sites",
     "patroli.patrols",
     "patroli.concerns",
+    "patroli.elections",
+    "patroli.newsroom",
     "patroli.portal",
 ]
 
@@ -206,6 +209,10 @@ PATROLI_REPORT_RATE = env("PATROLI_REPORT_RATE", "5/h")
 PATROLI_BASE_URL = env("PATROLI_BASE_URL", "http://127.0.0.1:8000")
 # Contact named in the Open311 discovery document (defaults to DEFAULT_FROM_EMAIL).
 PATROLI_OPEN311_CONTACT = env("PATROLI_OPEN311_CONTACT")
+# Comments on news: at most this many per client address (besides the 15-second flood rule).
+PATROLI_COMMENT_RATE = env("PATROLI_COMMENT_RATE", "30/h")
+# Who approves news releases for publication: "commander" or "humas" (admins always may).
+PATROLI_RELEASE_APPROVER = env("PATROLI_RELEASE_APPROVER", "commander")
 # Map tiles, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: our own boundary layers only.
 PATROLI_TILE_URL = env("PATROLI_TILE_URL")
 PATROLI_TILE_ATTRIBUTION = env("PATROLI_TILE_ATTRIBUTION")

@@ -2,11 +2,13 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from patroli.api import api
 from patroli.core import views as core_views
+from patroli.newsroom.views import ReleaseSitemap
 from patroli.regions import views as region_views
 
 admin.site.site_header = _("Patroli administration")
@@ -17,6 +19,14 @@ urlpatterns = [
     path("", include("patroli.portal.urls")),
     path("app/", include("patroli.patrols.urls")),
     path("app/aduan/", include("patroli.concerns.urls")),
+    path("app/berita/", include("patroli.newsroom.urls")),
+    path("berita/", include("patroli.newsroom.urls_public")),
+    path(
+        "sitemap.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": {"berita": ReleaseSitemap}},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
     path("open311/v2/", include("patroli.concerns.open311_urls")),
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),

@@ -95,6 +95,7 @@ def seed_demo(*, password: str | None = None, regions_file: str | Path = DEFAULT
         sites = _sites(units)
         _visits(sites)
         _concerns(sites)
+        _release()
     return logins
 
 
@@ -274,6 +275,11 @@ def _visits(sites: dict[str, Site]) -> None:
                 "menyambut baik kehadiran Polri dan siap bekerja sama menjaga situasi tetap aman "
                 "dan kondusif menjelang pemungutan suara."
             ),
+            statement=(
+                "Kami mengajak penyelenggara dan seluruh warga Desa Bumi Harapan bersama-sama "
+                "menjaga keamanan dan ketertiban lingkungan, agar pemungutan suara berjalan aman, "
+                "damai, dan lancar."
+            ),
         ),
         concerns=[
             ConcernData(
@@ -415,3 +421,49 @@ def _concerns(sites: dict[str, Site]) -> None:
         if created:
             for status, note in steps:
                 move_concern(concern=concern, actor=kapolsek, to_status=status, note=note)
+
+
+def _release() -> None:
+    """The Bumi Harapan patrol as a published release, drafted by the newsroom itself."""
+    from patroli.newsroom.drafting import draft_release
+    from patroli.newsroom.models import Comment, Release
+    from patroli.newsroom.services import (
+        create_release,
+        moderate_comment,
+        post_comment,
+        publish_release,
+    )
+
+    visit = Visit.objects.with_details().get(pk=_visit_id("bumi-harapan-2024-01-23"))
+    if Release.objects.filter(visit=visit).exists():
+        return
+    officers = {o.username: o for o in Officer.objects.all()}
+    draft = draft_release(visit)
+    release = create_release(
+        author=officers["humas.ppu"],
+        unit=visit.unit,
+        visit=visit,
+        title=draft.title,
+        dateline=draft.dateline,
+        body=draft.body,
+    )
+    release = publish_release(
+        release=release,
+        actor=officers["kapolres.ppu"],
+        at=datetime(2024, 1, 23, 15, 0, tzinfo=WITA),
+    )
+    first = post_comment(
+        release=release,
+        name="Wahyu",
+        email="wahyu@warga.example",
+        body="Terima kasih Pak Kapolsek dan jajaran, semoga pemilu di desa kami aman dan damai.",
+    )
+    moderate_comment(comment=first, actor=officers["humas.ppu"], status=Comment.Status.APPROVED)
+    reply = post_comment(
+        release=release,
+        name="Ketua RT 05",
+        email="rt05.bumiharapan@warga.example",
+        body="Setuju. Kami siap mengaktifkan ronda malam menjelang hari pemungutan suara.",
+        parent=first,
+    )
+    moderate_comment(comment=reply, actor=officers["humas.ppu"], status=Comment.Status.APPROVED)

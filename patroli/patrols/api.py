@@ -36,6 +36,7 @@ class DialogueIn(Schema):
     appeals: list[str] = Field(default_factory=list, description="Appeal codes", max_length=50)
     response: Literal[("", *Dialogue.Response.values)] = ""
     notes: str = Field("", max_length=10000)
+    statement: str = Field("", max_length=4000, description="Quotable words of the lead officer")
 
 
 class ConcernIn(Schema):
@@ -69,6 +70,7 @@ class DialogueOut(Schema):
     appeals: list[str]
     response: str
     notes: str
+    statement: str
 
     @staticmethod
     def resolve_participants(obj):
@@ -199,6 +201,7 @@ def resolve_visit_input(user, payload: VisitIn) -> dict:
             appeals=[appeals[c] for c in dict.fromkeys(wanted) if c in appeals],
             response=payload.dialogue.response,
             notes=payload.dialogue.notes,
+            statement=payload.dialogue.statement.strip(),
         )
     categories = Category.objects.filter(active=True).in_bulk(
         [c.category for c in payload.concerns], field_name="code"

@@ -67,6 +67,13 @@ class VisitForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    statement = forms.CharField(
+        label=_("Statement to quote"),
+        required=False,
+        max_length=4000,
+        help_text=_("What the leading officer said, word for word, for a news release."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -115,6 +115,11 @@ class Dialogue(models.Model):
         _("community response"), max_length=10, choices=Response.choices, blank=True
     )
     notes = models.TextField(_("notes"), blank=True)
+    statement = models.TextField(
+        _("statement"),
+        blank=True,
+        help_text=_("What the leading officer said to those present, word for word (quotable)."),
+    )
 
     class Meta:
         verbose_name = _("dialogue")

@@ -32,6 +32,7 @@ class DialogueData:
     appeals: list[Appeal] | None = None
     response: str = ""
     notes: str = ""
+    statement: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def _create_visit(*, recorded_by, site, dialogue, concerns, officers, visit_id, 
             topics=list(dialogue.topics or []),
             response=dialogue.response,
             notes=dialogue.notes,
+            statement=dialogue.statement,
         )
         record.appeals.add(*(dialogue.appeals or []))
         Participant.objects.bulk_create(

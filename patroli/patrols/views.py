@@ -48,6 +48,7 @@ def visit_new(request):
                 appeals=list(data["appeals"]),
                 response=data["response"],
                 notes=data["notes"],
+                statement=data["statement"].strip(),
             )
             visit, created = record_visit(
                 recorded_by=user,

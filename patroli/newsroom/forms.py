@@ -16,7 +16,9 @@ class CommentForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail"), help_text=_("Your e-mail address will not be published.")
     )
-    website = forms.URLField(label=_("Website"), required=False, max_length=200)
+    website = forms.URLField(
+        label=_("Website"), required=False, max_length=200, assume_scheme="https"
+    )
     body = forms.CharField(
         label=_("Comment"), max_length=3000, widget=forms.Textarea(attrs={"rows": 5})
     )

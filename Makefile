@@ -30,15 +30,18 @@ install-dev: $(VENV)/.installed-dev node_modules/.installed
 .secret_key: | $(BIN)/python
 	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
+# The demo: DEBUG on, e-mail printed to the console and sent at once (no worker needed).
+DEMO_ENV = DEBUG=1 SECRET_KEY_FILE=.secret_key \
+	TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend
+
 run: install .secret_key
-	DEBUG=1 SECRET_KEY_FILE=.secret_key $(BIN)/patroli migrate --no-input
-	DEBUG=1 SECRET_KEY_FILE=.secret_key $(BIN)/patroli seed-demo --password '$(DEMO_PASSWORD)'
+	$(DEMO_ENV) $(BIN)/patroli migrate --no-input
+	$(DEMO_ENV) $(BIN)/patroli seed-demo --password '$(DEMO_PASSWORD)'
 	@echo
 	@echo "Patroli is starting on http://$(HOST)/  (officers: http://$(HOST)/app/, admin: http://$(HOST)/admin/)"
 	@echo "Every demo user above has the password: $(DEMO_PASSWORD)"
 	@echo
-	DEBUG=1 SECRET_KEY_FILE=.secret_key TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend \
-		$(BIN)/patroli runserver $(HOST)
+	$(DEMO_ENV) $(BIN)/patroli runserver $(HOST)
 
 # Runs on SQLite by default; DATABASE_URL=postgres://... runs the same suite on PostgreSQL.
 test: install-dev

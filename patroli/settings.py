@@ -196,6 +196,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # One line per task start and end is noise; failures are still logged.
+    "loggers": {"django_tasks": {"level": "WARNING"}},
 }
 
 # Domain settings.
@@ -212,7 +214,7 @@ PATROLI_OPEN311_CONTACT = env("PATROLI_OPEN311_CONTACT")
 # Comments on news: at most this many per client address (besides the 15-second flood rule).
 PATROLI_COMMENT_RATE = env("PATROLI_COMMENT_RATE", "30/h")
 # Who approves news releases for publication: "commander" or "humas" (admins always may).
-PATROLI_RELEASE_APPROVER = env("PATROLI_RELEASE_APPROVER", "commander")
+PATROLI_RELEASE_APPROVER = env("PATROLI_RELEASE_APPROVER", "humas")
 # Map tiles, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: our own boundary layers only.
 PATROLI_TILE_URL = env("PATROLI_TILE_URL")
 PATROLI_TILE_ATTRIBUTION = env("PATROLI_TILE_ATTRIBUTION")

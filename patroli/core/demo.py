@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 
 from patroli.concerns.models import Category, Concern
@@ -447,9 +448,10 @@ def _release() -> None:
         dateline=draft.dateline,
         body=draft.body,
     )
+    approver = "humas.ppu" if settings.PATROLI_RELEASE_APPROVER == "humas" else "kapolres.ppu"
     release = publish_release(
         release=release,
-        actor=officers["kapolres.ppu"],
+        actor=officers[approver],
         at=datetime(2024, 1, 23, 15, 0, tzinfo=WITA),
     )
     first = post_comment(

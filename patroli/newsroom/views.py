@@ -19,7 +19,7 @@ from patroli.concerns.photos import PhotoError, check_photo
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.ratelimit import client_ip, over_limit
 from patroli.patrols.models import Visit
-from patroli.units.models import Unit
+from patroli.units.models import Officer, Unit
 
 from .drafting import draft_release
 from .forms import CommentForm, ReleaseForm
@@ -268,7 +268,7 @@ def edit(request, release_id):
             "preview": preview,
             "revisions": release.revisions.select_related("editor").order_by("-created_at")[:20],
             "can_approve": can_approve(user),
-            "approver": settings.PATROLI_RELEASE_APPROVER,
+            "approver": Officer.Role(settings.PATROLI_RELEASE_APPROVER).label,
         },
     )
 

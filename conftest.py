@@ -116,7 +116,7 @@ def api():
 
 @pytest.fixture
 def libraries(transactional_db):
-    """The appeal, category and holiday libraries, which data migrations load.
+    """The appeal, category, holiday and election-stage libraries, which data migrations load.
 
     A transactional test empties every table when it ends, so when another one ran first they
     are gone; load them again (the loaders update or create). serialized_rollback would be the
@@ -127,5 +127,6 @@ def libraries(transactional_db):
         "patroli.patrols.migrations.0003_appeal_library",
         "patroli.concerns.migrations.0003_categories",
         "patroli.core.migrations.0002_holidays",
+        "patroli.elections.migrations.0002_stages",
     ):
         importlib.import_module(module).load(apps, None)

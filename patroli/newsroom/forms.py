@@ -13,9 +13,7 @@ class ReleaseForm(forms.ModelForm):
 
 class CommentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80)
-    email = forms.EmailField(
-        label=_("E-mail"), help_text=_("Your e-mail address will not be published.")
-    )
+    email = forms.EmailField(label=_("E-mail"))
     website = forms.URLField(
         label=_("Website"), required=False, max_length=200, assume_scheme="https"
     )

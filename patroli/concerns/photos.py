@@ -206,15 +206,26 @@ def _encode(image: Image.Image, kind: _Kind) -> bytes:
     return buffer.getvalue()
 
 
-def add_photo(*, concern, upload) -> ConcernPhoto:
-    """Check ``upload``, store it upright, resized and stripped of metadata, with a thumbnail.
-
-    Raises PhotoError when refused. Returns the saved photo."""
+def _clean(upload) -> tuple[Image.Image, _Kind]:
     image, kind = _decode(upload, check_only=False)
     image = _resizable(image)
     if size := _fit(image.size, MAX_SIDE):
         image = image.resize(size, RESAMPLE, reducing_gap=REDUCING_GAP)
-    image = _storable(image, kind)
+    return _storable(image, kind), kind
+
+
+def clean_image(upload) -> ContentFile:
+    """The upload checked, upright, at most MAX_SIDE wide and stripped of all metadata, as a
+    file to store anywhere (a release's cover, for one). Raises PhotoError when refused."""
+    image, kind = _clean(upload)
+    return ContentFile(_encode(image, kind), name=f"photo{kind.extension}")
+
+
+def add_photo(*, concern, upload) -> ConcernPhoto:
+    """Check ``upload``, store it upright, resized and stripped of metadata, with a thumbnail.
+
+    Raises PhotoError when refused. Returns the saved photo."""
+    image, kind = _clean(upload)
     thumbnail = image
     if size := _fit(image.size, THUMB_SIDE):
         thumbnail = image.resize(size, RESAMPLE, reducing_gap=REDUCING_GAP)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patroli.concerns.photos import PhotoError, check_photo
+from patroli.concerns.photos import PhotoError, clean_image
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.ratelimit import client_ip, over_limit
 from patroli.patrols.models import Visit
@@ -230,9 +230,10 @@ def edit(request, release_id):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                if data.get("cover") and data["cover"] != release.cover:
-                    try:
-                        check_photo(data["cover"])
+                cover = data.get("cover") or ""
+                if cover and cover != release.cover:
+                    try:  # stored re-encoded: no EXIF or GPS of the photographer's phone
+                        cover = clean_image(cover)
                     except PhotoError as exc:
                         raise NewsroomError(str(exc), field="cover") from exc
                 if action == "preview":
@@ -244,7 +245,7 @@ def edit(request, release_id):
                         title=data["title"],
                         dateline=data["dateline"],
                         body=data["body"],
-                        cover=data["cover"] or "",
+                        cover=cover,
                     )
                     if action == "submit":
                         submit_for_review(release=release, actor=user)

@@ -114,7 +114,14 @@ class PublicReleaseDetailOut(PublicReleaseOut):
 
     @staticmethod
     def resolve_comments(obj):
-        return list(obj.comments.visible_to_public())
+        shown = list(obj.comments.visible_to_public())
+        ids = {c.pk for c in shown}
+        # A reply whose parent is hidden (spam, removed, held) is hidden with it.
+        while True:
+            kept = [c for c in shown if c.parent_id is None or c.parent_id in ids]
+            if len(kept) == len(shown):
+                return kept
+            shown, ids = kept, {c.pk for c in kept}
 
 
 class CommentIn(Schema):
@@ -182,7 +189,11 @@ def create(request, payload: ReleaseIn):
         errors.add(("unit",), "Name the unit of the release")
     errors.raise_if_any()
     release = create_release(
-        author=user, unit=unit, visit=visit, title=payload.title, body=payload.body,
+        author=user,
+        unit=unit,
+        visit=visit,
+        title=payload.title,
+        body=payload.body,
         dateline=payload.dateline,
     )
     return 201, release

@@ -6,8 +6,23 @@ import markdown
 import nh3
 
 TAGS = {
-    "p", "br", "strong", "em", "b", "i", "blockquote", "ul", "ol", "li", "h2", "h3", "h4",
-    "a", "hr", "code", "pre",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "a",
+    "hr",
+    "code",
+    "pre",
 }
 ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}

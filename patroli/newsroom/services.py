@@ -106,8 +106,10 @@ def update_release(*, release: Release, editor, **fields) -> Release:
     for name, value in fields.items():
         if name not in EDITABLE:
             raise NewsroomError(_("%s cannot be changed here.") % name, field=name)
-        if isinstance(value, str) and name != "body":
-            value = value.strip()
+        if isinstance(value, str):
+            # Browsers send CRLF line ends: the same text must not count as a change.
+            value = value.replace("\r\n", "\n")
+            value = value if name == "body" else value.strip()
         if getattr(release, name) != value:
             setattr(release, name, value)
             changed.append(name)

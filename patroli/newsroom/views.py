@@ -53,7 +53,7 @@ def news_list(request):
         for stem in stem_words(query):
             releases = releases.filter(search_stems__contains=f" {stem} ")
     page = Paginator(releases, 10).get_page(request.GET.get("page"))
-    units = Unit.objects.filter(releases__status=Release.Status.PUBLISHED).distinct()
+    units = Unit.objects.filter(pk__in=Release.objects.live().values("unit"))
     return render(
         request, "news/list.html", {"page": page, "unit": unit, "units": units, "q": query}
     )
@@ -74,7 +74,12 @@ def _thread(release, request):
     for c in comments:
         c.children = children.get(c.pk, [])
         c.is_mine_pending = c.status == Comment.Status.PENDING
-    return children.get(None, []), len(comments)
+
+    def count(nodes) -> int:  # replies under a hidden comment are not shown, so not counted
+        return sum(1 + count(n.children) for n in nodes)
+
+    roots = children.get(None, [])
+    return roots, count(roots)
 
 
 @require_http_methods(["GET", "POST"])
@@ -96,6 +101,11 @@ def news_detail(request, slug):
             parent = None
             if data["parent"]:
                 parent = release.comments.filter(pk=data["parent"]).first()
+                if parent is None:
+                    form.add_error(None, _("You can only reply to a published comment."))
+                    response = _detail_page(request, release, form)
+                    response.status_code = 400
+                    return response
             try:
                 comment = post_comment(
                     release=release,
@@ -236,6 +246,10 @@ def edit(request, release_id):
                         cover = clean_image(cover)
                     except PhotoError as exc:
                         raise NewsroomError(str(exc), field="cover") from exc
+                if action in ("publish", "unpublish") and not can_approve(user):
+                    raise NewsroomError(_("You may not do this."), status=403)
+                if action == "submit" and release.status != Release.Status.DRAFT:
+                    raise NewsroomError(_("Only a draft can be sent for review."), status=409)
                 if action == "preview":
                     preview = render_markdown(data["body"])
                 else:

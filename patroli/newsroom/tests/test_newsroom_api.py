@@ -139,9 +139,10 @@ class TestDraftFromVisitPage:
         assert release.visit_id == visit.pk and release.unit == world.sepaku
         assert release.status == "draft" and release.created_by == world.humas
         # Once drafted, the visit leaves the desk's list of patrols to write about.
-        assert f"/app/berita/dari-kunjungan/{visit.pk}/".encode() not in client.get(
-            "/app/berita/"
-        ).content
+        assert (
+            f"/app/berita/dari-kunjungan/{visit.pk}/".encode()
+            not in client.get("/app/berita/").content
+        )
 
     def test_get_is_not_allowed(self, world):
         client = Client()
@@ -348,7 +349,9 @@ class TestModerateApi:
         assert b"warga@example.org" not in response.content
 
     def test_officer_gets_403(self, world, api, held):
-        response = api(world.officer).post(self.url(held), {"status": "approved"}, content_type=JSON)
+        response = api(world.officer).post(
+            self.url(held), {"status": "approved"}, content_type=JSON
+        )
         assert response.status_code == 403
         held.refresh_from_db()
         assert held.status == "pending"

@@ -197,9 +197,9 @@ def test_every_injection_at_once_on_the_public_page_and_api(world):
     fragment = release_body_on_page(page)
     assert problems(fragment) == []
     assert_normal_markdown_survives(fragment)
-    assert all(
-        re.search(r'src="/static/[^"]+\.js"', tag) for tag in scripts_on_page(page)
-    ), scripts_on_page(page)
+    assert all(re.search(r'src="/static/[^"]+\.js"', tag) for tag in scripts_on_page(page)), (
+        scripts_on_page(page)
+    )
     for needle in ("alert(", "evil.example", "onerror", "onload="):
         assert needle not in page.lower()
 

@@ -1,3 +1,6 @@
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -62,3 +65,167 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.election}: {self.name}"
+
+
+class Incident(models.Model):
+    """A disturbance of public order (gangguan kamtibmas), election-related or general."""
+
+    class Kind(models.TextChoices):
+        MONEY_POLITICS = "money_politics", _("money politics")
+        INTIMIDATION = "intimidation", _("intimidation")
+        HOAX = "hoax", _("hoax or provocation")
+        LOGISTICS_DAMAGE = "logistics_damage", _("damage to election logistics")
+        CLASH = "clash", _("clash between supporters")
+        TPS_DISRUPTION = "tps_disruption", _("disruption at a polling station")
+        NEUTRALITY = "neutrality", _("neutrality violation")
+        THEFT = "theft", _("theft")
+        FIGHT = "fight", _("fight")
+        TRAFFIC_ACCIDENT = "traffic_accident", _("traffic accident")
+        DISASTER = "disaster", _("disaster")
+        OTHER = "other", _("other")
+
+    ELECTION_KINDS = frozenset(
+        {
+            Kind.MONEY_POLITICS,
+            Kind.INTIMIDATION,
+            Kind.HOAX,
+            Kind.LOGISTICS_DAMAGE,
+            Kind.CLASH,
+            Kind.TPS_DISRUPTION,
+            Kind.NEUTRALITY,
+        }
+    )
+
+    class Severity(models.TextChoices):
+        GREEN = "green", _("green (minor)")
+        YELLOW = "yellow", _("yellow (serious)")
+        RED = "red", _("red (grave)")
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("reported")
+        HANDLED = "handled", _("being handled")
+        CLOSED = "closed", _("closed")
+
+    access_unit_field = "unit"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REPORTED
+    )
+    occurred_at = models.DateTimeField(_("occurred"))
+    description = models.TextField(_("description"), blank=True)
+    site = models.ForeignKey(
+        "sites.Site",
+        verbose_name=_("site"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    village = models.ForeignKey(
+        "regions.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+    )
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    visit = models.ForeignKey(
+        "patrols.Visit",
+        verbose_name=_("visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["unit", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def is_election(self) -> bool:
+        return self.kind in self.ELECTION_KINDS
+
+
+class RiskBaseline(models.Model):
+    """IKP-style vulnerability of a region (0-100 per dimension), imported from CSV.
+
+    A region without a baseline inherits the nearest ancestor's."""
+
+    region = models.OneToOneField(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.CASCADE,
+        related_name="risk_baseline",
+    )
+    social_political = models.FloatField(_("social-political context"))
+    administration = models.FloatField(_("election administration"))
+    contestation = models.FloatField(_("contestation"))
+    participation = models.FloatField(_("participation"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("risk baseline")
+        verbose_name_plural = _("risk baselines")
+
+    def __str__(self) -> str:
+        return str(self.region)
+
+
+class RiskScore(models.Model):
+    """The latest risk of a site or of a village, with the factors that made it."""
+
+    class Level(models.TextChoices):
+        LOW = "low", _("less vulnerable")  # kurang rawan
+        MEDIUM = "medium", _("vulnerable")  # rawan
+        HIGH = "high", _("very vulnerable")  # sangat rawan
+
+    access_unit_field = "unit"
+
+    site = models.OneToOneField(
+        "sites.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="risk"
+    )
+    village = models.ForeignKey(
+        "regions.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey("units.Unit", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"))
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    factors = models.JSONField(_("factors"), default=list)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("risk score")
+        verbose_name_plural = _("risk scores")
+        ordering = ["-score"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(site__isnull=False) ^ Q(village__isnull=False),
+                name="risk_of_a_site_or_a_village",
+            ),
+            models.UniqueConstraint(
+                fields=["village", "unit"],
+                condition=Q(site__isnull=True),
+                name="one_village_risk_per_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site or self.village}: {self.score:.0f}"

@@ -145,3 +145,72 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PatrolPlan(models.Model):
+    """Proposed stops for a unit on a date, one route per team; a commander edits and approves."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        APPROVED = "approved", _("approved")
+
+    access_unit_field = "unit"
+
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="plans"
+    )
+    date = models.DateField(_("date"))
+    teams = models.PositiveSmallIntegerField(_("teams"))
+    hours_per_team = models.FloatField(_("hours per team"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    solver = models.CharField(_("solver"), max_length=20, blank=True)
+    risk_covered = models.FloatField(_("risk covered"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("patrol plan")
+        verbose_name_plural = _("patrol plans")
+        ordering = ["-date", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.date}"
+
+
+class PlanStop(models.Model):
+    """One stop of a team's route in a plan."""
+
+    plan = models.ForeignKey(PatrolPlan, on_delete=models.CASCADE, related_name="stops")
+    team = models.PositiveSmallIntegerField(_("team"))
+    order = models.PositiveSmallIntegerField(_("order"))
+    site = models.ForeignKey("sites.Site", verbose_name=_("site"), on_delete=models.CASCADE)
+    eta = models.DateTimeField(_("expected arrival"))
+    travel_minutes = models.FloatField(_("travel minutes"))
+    dwell_minutes = models.FloatField(_("minutes at the site"))
+    risk = models.FloatField(_("risk score"), default=0)
+    done_by_visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="plan_stops"
+    )
+
+    class Meta:
+        verbose_name = _("plan stop")
+        verbose_name_plural = _("plan stops")
+        ordering = ["plan", "team", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "site"], name="plan_visits_a_site_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} #{self.team}.{self.order} {self.site}"

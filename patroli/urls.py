@@ -20,6 +20,7 @@ urlpatterns = [
     path("app/", include("patroli.patrols.urls")),
     path("app/aduan/", include("patroli.concerns.urls")),
     path("app/berita/", include("patroli.newsroom.urls")),
+    path("app/insiden/", include("patroli.elections.urls")),
     path("berita/", include("patroli.newsroom.urls_public")),
     path(
         "sitemap.xml",

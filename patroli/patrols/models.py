@@ -34,7 +34,11 @@ class VisitQuerySet(models.QuerySet):
         return self.select_related(
             "site__village", "unit", "recorded_by", "dialogue"
         ).prefetch_related(
-            "officers", "dialogue__participants", "dialogue__appeals", "concerns__category"
+            "officers",
+            "dialogue__participants",
+            "dialogue__appeals",
+            "concerns__category",
+            "incidents",
         )
 
 

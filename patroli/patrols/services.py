@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
 from patroli.core.geo import distance_m
+from patroli.elections.services import record_incident
 from patroli.sites.models import Site
 
 from .models import Appeal, Dialogue, Participant, Visit
@@ -41,6 +42,14 @@ class ConcernData:
     description: str
 
 
+@dataclass(frozen=True)
+class IncidentData:
+    kind: str
+    severity: str
+    description: str = ""
+    occurred_at: datetime | None = None  # default: the start of the visit
+
+
 def checkin_distance(site: Site, lat: float | None, lon: float | None) -> float | None:
     if lat is None or lon is None or not site.has_location:
         return None
@@ -59,6 +68,7 @@ def record_visit(
     officers: list | None = None,
     dialogue: DialogueData | None = None,
     concerns: list[ConcernData] = (),
+    incidents: list[IncidentData] = (),
     visit_id: uuid.UUID | None = None,
 ) -> tuple[Visit, bool]:
     """Store a visit, its dialogue and the concerns raised; (visit, created).
@@ -80,6 +90,7 @@ def record_visit(
                 officers=officers,
                 dialogue=dialogue,
                 concerns=concerns,
+                incidents=incidents,
                 visit_id=visit_id or uuid.uuid4(),
             )
     except IntegrityError:
@@ -89,7 +100,9 @@ def record_visit(
     return visit, True
 
 
-def _create_visit(*, recorded_by, site, dialogue, concerns, officers, visit_id, **fields) -> Visit:
+def _create_visit(
+    *, recorded_by, site, dialogue, concerns, incidents, officers, visit_id, **fields
+) -> Visit:
     distance = checkin_distance(site, fields["lat"], fields["lon"])
     visit = Visit(
         id=visit_id,
@@ -129,5 +142,16 @@ def _create_visit(*, recorded_by, site, dialogue, concerns, officers, visit_id, 
             site=site,
             visit=visit,
             created_by=recorded_by,
+        )
+    for item in incidents:
+        record_incident(
+            recorded_by=recorded_by,
+            kind=item.kind,
+            severity=item.severity,
+            occurred_at=item.occurred_at or visit.started_at,
+            description=item.description,
+            village=site.village,
+            site=site,
+            visit=visit,
         )
     return visit

@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from patroli.concerns.api import router as concerns_router
 from patroli.elections.api import router as elections_router
+from patroli.elections.api_risk import router as risk_router
 from patroli.newsroom.api import public_router as public_news_router
 from patroli.newsroom.api import router as newsroom_router
 from patroli.patrols.api import router as patrols_router
@@ -24,5 +25,6 @@ api.add_router("", sites_router)
 api.add_router("", patrols_router)
 api.add_router("", concerns_router)
 api.add_router("", elections_router)
+api.add_router("", risk_router)
 api.add_router("", newsroom_router)
 api.add_router("", public_news_router)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("app/aduan/", include("patroli.concerns.urls")),
     path("app/berita/", include("patroli.newsroom.urls")),
     path("app/insiden/", include("patroli.elections.urls")),
+    path("app/risiko/", include("patroli.elections.urls_risk")),
     path("berita/", include("patroli.newsroom.urls_public")),
     path(
         "sitemap.xml",

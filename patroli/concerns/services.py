@@ -42,6 +42,14 @@ class TransitionRefused(ConcernError):
         )
 
 
+def _refresh_risk(concern: Concern) -> None:
+    """Open and overdue concerns weigh on the risk of their site and village."""
+    from patroli.elections import risk
+
+    site_ids = [concern.site_id] if concern.site_id else []
+    risk.refresh_on_commit(site_ids=site_ids, village_codes=[concern.village_id])
+
+
 def _system_note(message, values) -> str:
     """Notes the system writes are stored in the site's language, whoever's request it was."""
     with translation.override(settings.LANGUAGE_CODE):
@@ -122,6 +130,7 @@ def open_concern(
         concern=concern, actor=created_by, from_status="", to_status=Status.RECEIVED
     )
     notify.concern_received(concern)
+    _refresh_risk(concern)
     return concern
 
 
@@ -185,6 +194,7 @@ def move_concern(
     )
     if public:
         notify.status_changed(concern, event)
+    _refresh_risk(concern)
     return concern
 
 
@@ -210,6 +220,7 @@ def assign_concern(*, concern: Concern, actor, unit: Unit, officer=None, note: s
         public=False,
     )
     notify.assigned(concern)
+    _refresh_risk(concern)
     return concern
 
 

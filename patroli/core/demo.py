@@ -9,12 +9,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import move_concern, rate_concern, submit_concern
@@ -97,6 +98,7 @@ def seed_demo(*, password: str | None = None, regions_file: str | Path = DEFAULT
         _visits(sites)
         _concerns(sites)
         _release()
+        _election_security(units)
     return logins
 
 
@@ -469,3 +471,36 @@ def _release() -> None:
         parent=first,
     )
     moderate_comment(comment=reply, actor=officers["humas.ppu"], status=Comment.Status.APPROVED)
+
+
+def _election_security(units: dict[str, Unit]) -> None:
+    """An IKP-style baseline for Kalimantan Timur, one incident in Bumi Harapan, fresh scores."""
+    from patroli.elections import risk
+    from patroli.elections.models import Incident, RiskBaseline
+    from patroli.elections.services import record_incident
+
+    # Bawaslu's IKP 2024 rated Kalimantan Timur about 77 overall; the demo uses that figure for
+    # each of the four dimensions (the per-dimension values are not in our sources).
+    RiskBaseline.objects.update_or_create(
+        region_id="64",
+        defaults={
+            "social_political": 77,
+            "administration": 77,
+            "contestation": 77,
+            "participation": 77,
+            "source": "IKP 2024 (Bawaslu), nilai provinsi; contoh demo",
+        },
+    )
+    tps = Site.objects.get(name="TPS 003 Desa Bumi Harapan")
+    record_incident(
+        incident_id=uuid.uuid5(DEMO_NAMESPACE, "incident-money-politics-rt05"),
+        recorded_by=Officer.objects.get(username="bhabin.bumiharapan"),
+        kind=Incident.Kind.MONEY_POLITICS,
+        severity=Incident.Severity.YELLOW,
+        occurred_at=timezone.now() - timedelta(days=2),
+        village=tps.village,
+        site=tps,
+        description="Warga melaporkan pembagian amplop di sekitar TPS 003 oleh orang tak dikenal.",
+    )
+    for code in ("polsek-sepaku", "polsek-penajam"):
+        risk.compute_all(unit=units[code])

@@ -68,6 +68,4 @@ def _refresh_risk(incident: Incident) -> None:
     from . import risk
 
     site_ids = [incident.site_id] if incident.site_id else []
-    transaction.on_commit(
-        lambda: risk.refresh_for(site_ids=site_ids, village_codes=[incident.village_id])
-    )
+    risk.refresh_on_commit(site_ids=site_ids, village_codes=[incident.village_id])

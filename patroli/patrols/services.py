@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
 from patroli.core.geo import distance_m
+from patroli.elections import risk
 from patroli.elections.services import record_incident
 from patroli.sites.models import Site
 
@@ -154,4 +155,5 @@ def _create_visit(
             site=site,
             visit=visit,
         )
+    risk.refresh_on_commit(site_ids=[site.pk], village_codes=[site.village_id])
     return visit

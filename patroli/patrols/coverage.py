@@ -1,0 +1,198 @@
+"""Patrol coverage: which sites were visited within the last N days, which are overdue, which were
+never visited; rolled up per unit, per village and per H3 cell; and the "left alone" list.
+
+A site is *visited* when its last visit started within ``days`` before ``now``, *overdue* when its
+last visit is older, *never* visited when it has none. Visits that start after ``now`` do not
+count (so a report as of a past moment is what it was then).
+
+The roll-ups count sites by status. Sites without a location are left out of the H3 roll-up only
+(resolution ``H3_RESOLUTION``, 7: cells of about 5 km², a village or a part of one).
+
+The "left alone" list holds every site not visited within ``days``: never-visited sites first,
+then the longest since the last visit, the highest risk first on ties. The risk is the stored
+``RiskScore`` or ``planning.FALLBACK_RISK`` (50) when the site has none; unlike planning, coverage
+does not compute missing scores, to stay one query.
+
+Everything comes from one query: the sites, their village, unit and stored risk, annotated with
+the start of their last visit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import h3
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from patroli.sites.models import Site
+from patroli.units.models import Unit
+
+from .models import Visit
+from .planning import site_risks
+
+VISITED, OVERDUE, NEVER = "visited", "overdue", "never"
+STATUSES = (VISITED, OVERDUE, NEVER)
+H3_RESOLUTION = 7
+
+
+@dataclass
+class SiteStatus:
+    site: Site
+    status: str
+    last_visit_at: datetime | None
+    days_since: float | None
+    risk: float
+    cell: str | None
+
+
+@dataclass
+class Tally:
+    key: str
+    label: str
+    total: int = 0
+    visited: int = 0
+    overdue: int = 0
+    never: int = 0
+    lat: float | None = None  # the centre of an H3 cell
+    lng: float | None = None
+
+    def add(self, status: str) -> None:
+        self.total += 1
+        setattr(self, status, getattr(self, status) + 1)
+
+    def _pct(self, count: int) -> float:
+        return round(100 * count / self.total, 1) if self.total else 0.0
+
+    @property
+    def visited_pct(self) -> float:
+        return self._pct(self.visited)
+
+    @property
+    def overdue_pct(self) -> float:
+        return self._pct(self.overdue)
+
+    @property
+    def never_pct(self) -> float:
+        return self._pct(self.never)
+
+    @property
+    def left_alone(self) -> int:
+        return self.overdue + self.never
+
+    def as_dict(self) -> dict:
+        data = {
+            "key": self.key,
+            "label": self.label,
+            "total": self.total,
+            "visited": self.visited,
+            "overdue": self.overdue,
+            "never": self.never,
+            "visited_pct": self.visited_pct,
+            "overdue_pct": self.overdue_pct,
+            "never_pct": self.never_pct,
+        }
+        if self.lat is not None:
+            data.update(lat=self.lat, lng=self.lng)
+        return data
+
+
+@dataclass
+class Coverage:
+    days: int
+    now: datetime
+    sites: list[SiteStatus]
+    total: Tally
+    units: list[Tally] = field(default_factory=list)
+    villages: list[Tally] = field(default_factory=list)
+    cells: list[Tally] = field(default_factory=list)
+    left_alone: list[SiteStatus] = field(default_factory=list)
+
+
+def _units(units) -> QuerySet[Unit]:
+    if isinstance(units, Unit):
+        return units.subtree()
+    if isinstance(units, QuerySet):
+        return units
+    return Unit.objects.filter(pk__in=[u.pk for u in units])
+
+
+def _worst_first(tallies) -> list[Tally]:
+    return sorted(tallies, key=lambda t: (t.visited_pct, -t.left_alone, t.label, t.key))
+
+
+def coverage(units, *, days: int = 7, now: datetime | None = None) -> Coverage:
+    """Coverage of the sites of ``units``: a unit (its whole subtree) or a queryset of units."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    last = (
+        Visit.objects.filter(site=OuterRef("pk"), started_at__lte=now)
+        .order_by("-started_at")
+        .values("started_at")[:1]
+    )
+    sites = list(
+        Site.objects.filter(unit__in=_units(units))
+        .select_related("village", "unit", "risk")
+        .annotate(last_visit_at=Subquery(last))
+        .order_by("unit__path", "village_id", "name", "pk")
+    )
+    risks = site_risks(sites, compute=False)
+
+    total = Tally(key="all", label="")
+    per_unit: dict[int, Tally] = {}
+    per_village: dict[str, Tally] = {}
+    per_cell: dict[str, Tally] = {}
+    statuses = []
+    for site in sites:
+        last_at = site.last_visit_at
+        if last_at is None:
+            status = NEVER
+        elif last_at >= cutoff:
+            status = VISITED
+        else:
+            status = OVERDUE
+        cell = h3.latlng_to_cell(site.lat, site.lng, H3_RESOLUTION) if site.has_location else None
+        statuses.append(
+            SiteStatus(
+                site=site,
+                status=status,
+                last_visit_at=last_at,
+                days_since=None
+                if last_at is None
+                else round((now - last_at).total_seconds() / 86400, 1),
+                risk=risks[site.pk],
+                cell=cell,
+            )
+        )
+        total.add(status)
+        per_unit.setdefault(site.unit_id, Tally(str(site.unit_id), site.unit.name)).add(status)
+        per_village.setdefault(site.village_id, Tally(site.village_id, site.village.name)).add(
+            status
+        )
+        if cell is not None:
+            if cell not in per_cell:
+                lat, lng = h3.cell_to_latlng(cell)
+                per_cell[cell] = Tally(cell, cell, lat=round(lat, 6), lng=round(lng, 6))
+            per_cell[cell].add(status)
+
+    left_alone = sorted(
+        (s for s in statuses if s.status != VISITED),
+        key=lambda s: (
+            s.status != NEVER,
+            s.last_visit_at or now,
+            -s.risk,
+            s.site.name,
+            s.site.pk,
+        ),
+    )
+    return Coverage(
+        days=days,
+        now=now,
+        sites=statuses,
+        total=total,
+        units=list(per_unit.values()),  # in the order of the unit tree
+        villages=_worst_first(per_village.values()),
+        cells=_worst_first(per_cell.values()),
+        left_alone=left_alone,
+    )

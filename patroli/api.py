@@ -8,6 +8,7 @@ from patroli.elections.api_risk import router as risk_router
 from patroli.newsroom.api import public_router as public_news_router
 from patroli.newsroom.api import router as newsroom_router
 from patroli.patrols.api import router as patrols_router
+from patroli.patrols.api_plans import router as plans_router
 from patroli.regions.api import router as regions_router
 from patroli.sites.api import router as sites_router
 from patroli.units.api import router as units_router
@@ -23,6 +24,7 @@ api.add_router("", units_router)
 api.add_router("", regions_router)
 api.add_router("", sites_router)
 api.add_router("", patrols_router)
+api.add_router("", plans_router)
 api.add_router("", concerns_router)
 api.add_router("", elections_router)
 api.add_router("", risk_router)

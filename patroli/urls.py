@@ -22,6 +22,7 @@ urlpatterns = [
     path("app/berita/", include("patroli.newsroom.urls")),
     path("app/insiden/", include("patroli.elections.urls")),
     path("app/risiko/", include("patroli.elections.urls_risk")),
+    path("app/rencana/", include("patroli.patrols.urls_plans")),
     path("berita/", include("patroli.newsroom.urls_public")),
     path(
         "sitemap.xml",

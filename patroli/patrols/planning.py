@@ -12,8 +12,9 @@ that ``benchmarks/plans.py`` and the tests can call it directly:
   feasible position in any route (a classic insertion heuristic, the baseline);
 * ``plan_ortools``: OR-Tools routing, one vehicle per team, a time dimension (travel + dwell) with
   the team's minutes as capacity, every site optional through a disjunction whose drop penalty is
-  its value. It starts from the greedy routes and improves them with guided local search for a
-  short time; if it finds nothing better the greedy answer is kept, so it is never worse.
+  its value (× ``VALUE_SECONDS``, against the travel seconds as arc cost). It starts from the
+  greedy routes and improves them with guided local search for a short time; if it finds nothing
+  better the greedy answer is kept, so it is never worse.
 
 All times in the core are whole seconds (travel rounded up), the same for both solvers and for the
 feasibility check of commander edits, so "fits in the hours" means the same thing everywhere.
@@ -30,6 +31,9 @@ Parameters (Django settings, with defaults):
     local time (``TIME_ZONE``) at which the teams leave the depot on the plan date.
 ``PATROLI_PLAN_TIME_LIMIT_S`` (3)
     how long OR-Tools searches when a plan is created.
+``PATROLI_PLAN_MAX_SITES`` (500)
+    at most this many sites, the most valuable, are offered to the solvers (the travel matrix
+    grows with the square of their number; for 500 sites it takes ~0.2 s to build).
 
 The depot, where every team starts and ends: the Polsek office, i.e. a site of the unit's subtree
 of kind "village office" or "other" whose name contains "Polsek" and that has a location (the
@@ -44,6 +48,10 @@ is the site's stored ``RiskScore``; a site without one is scored with
 "Risk covered" (``PatrolPlan.risk_covered``) is the sum of the values of the planned stops; each
 ``PlanStop.risk`` keeps the site's plain risk score. Sites without a location cannot be routed and
 are left out of plans (the coverage page still lists them).
+
+Commanders edit draft plans only (approved ones are final): moving a stop re-times both teams
+and is refused if the receiving team would run over its hours; removing one re-times its team.
+After an edit ``risk_covered`` is recomputed with the visits known then (as of the plan's start).
 """
 
 from __future__ import annotations
@@ -75,7 +83,8 @@ if TYPE_CHECKING:
 FALLBACK_RISK = 50.0
 RECENCY_DAYS = 30.0  # a month without a visit adds the risk once more…
 RECENCY_CAP = 2.0  # …up to twice more (60 days, or never visited)
-VALUE_SCALE = 1000  # OR-Tools works in integers: values to a thousandth
+# OR-Tools minimises the travel seconds plus, for each dropped site, its value × VALUE_SECONDS.
+VALUE_SECONDS = 100
 MAX_TEAMS = 20
 MIN_HOURS, MAX_HOURS = 0.5, 12.0
 SOLVERS = ("ortools", "greedy")
@@ -357,12 +366,15 @@ def plan_ortools(
         for i in range(model.size)
     ]
     routing.AddDimension(routing.RegisterTransitMatrix(spent), 0, model.capacity, True, "Time")
-    # Lexicographic objective: every thousandth of value outweighs all the travel there can be;
-    # the travel seconds (the arc cost) only break ties, towards shorter routes.
-    weight = instance.teams * model.capacity + 1
+    # The objective: travel seconds + VALUE_SECONDS per unit of value left out. Even a weak stop
+    # (value 5) is then worth an 8-minute detour and most are worth hours, so value dominates,
+    # while the travel term keeps routes short and gives guided local search a landscape to
+    # work on. A strictly lexicographic weighting (value × more than all possible travel) left
+    # the search stuck next to its greedy start: a mean gain of 2 % over greedy on the benchmark
+    # instances instead of 10 %. The answer is judged on value alone against the greedy one.
     routing.SetArcCostEvaluatorOfAllVehicles(arc)
     for node in range(1, model.size):
-        penalty = round(model.values[node] * VALUE_SCALE) * weight
+        penalty = round(model.values[node] * VALUE_SECONDS)
         routing.AddDisjunction([manager.NodeToIndex(node)], penalty)
 
     search = pywrapcp.DefaultRoutingSearchParameters()
@@ -595,6 +607,10 @@ def build_instance(
         )
         for s in located
     )
+    limit = int(getattr(settings, "PATROLI_PLAN_MAX_SITES", 500))
+    if len(candidates) > limit:  # the matrices grow with the square: keep the most valuable
+        kept = sorted(candidates, key=lambda c: (-c.value, c.key))[:limit]
+        candidates = tuple(sorted(kept, key=lambda c: c.key))
     instance = Instance(
         depot=depot or (0.0, 0.0),
         candidates=candidates,

@@ -17,6 +17,7 @@ from patroli.elections.services import record_incident
 from patroli.sites.models import Site
 
 from .models import Appeal, Dialogue, Participant, Visit
+from .planning import mark_stop_done
 
 
 @dataclass(frozen=True)
@@ -155,5 +156,6 @@ def _create_visit(
             site=site,
             visit=visit,
         )
+    mark_stop_done(visit)  # a check-in at a site of today's approved plan completes the stop
     risk.refresh_on_commit(site_ids=[site.pk], village_codes=[site.village_id])
     return visit

@@ -11,6 +11,7 @@ from patroli.sites.models import Site
 
 from .forms import ConcernFormSet, ParticipantFormSet, VisitForm
 from .models import Visit
+from .planning import todays_stops
 from .services import ConcernData, DialogueData, ParticipantData, record_visit
 
 
@@ -24,7 +25,11 @@ def today(request):
     )
     page = Paginator(sites, 50).get_page(request.GET.get("page"))
     recent = visible(Visit.objects.select_related("site"), request.user)[:5]
-    return render(request, "patrols/today.html", {"page": page, "recent": recent})
+    return render(
+        request,
+        "patrols/today.html",
+        {"page": page, "recent": recent, "plan_stops": todays_stops(request.user)},
+    )
 
 
 @login_required

@@ -31,8 +31,17 @@ PUBLIC_CONTRACT = {
     ("get", "/api/v1/public/releases/{slug}"),
     ("post", "/api/v1/public/releases/{slug}/comments"),
     ("post", "/api/v1/comments/{comment_id}/moderate"),
+    ("get", "/api/v1/stages"),
+    ("get", "/api/v1/incidents"),
+    ("post", "/api/v1/incidents"),
+    ("get", "/api/v1/risk/sites"),
+    ("get", "/api/v1/risk/sites/{site_id}"),
+    ("get", "/api/v1/coverage"),
+    ("post", "/api/v1/plans"),
+    ("get", "/api/v1/plans/{plan_id}"),
+    ("post", "/api/v1/plans/{plan_id}/approve"),
 }
-ACTIONS = ("/draft-release", "/publish")
+ACTIONS = ("/draft-release", "/publish", "/approve")
 
 
 def test_every_route_has_a_schema(client):

@@ -300,6 +300,23 @@ def test_risk_and_recency_choose_the_stops(world, fast):
 
 
 @pytest.mark.django_db
+def test_only_the_most_valuable_sites_are_offered_beyond_the_limit(world, fast, settings):
+    sites = add_sites(world, far=False)
+    for s, score in zip(sites, [10, 90, 20, 80, 30, 40], strict=True):
+        RiskScore.objects.create(
+            site=s, unit=s.unit, score=score, level="low", computed_at=timezone.now()
+        )
+    settings.PATROLI_PLAN_MAX_SITES = 3
+    prepared = planning.build_instance(unit=world.sepaku, date=DAY, teams=1, hours_per_team=1)
+    # pps_bumi: no score, 50; never visited like the rest.
+    assert [c.key for c in prepared.instance.candidates] == sorted(
+        [sites[1].pk, sites[3].pk, world.pps_bumi.pk]
+    )
+    assert prepared.skipped == [world.tps_bumi]
+    assert prepared.depot_site.name == "Markas Polsek Sepaku"
+
+
+@pytest.mark.django_db
 def test_unscored_sites_are_scored_by_the_risk_module_when_it_exists(world, settings):
     risk = pytest.importorskip("patroli.elections.risk")
     settings.PATROLI_PLAN_TIME_LIMIT_S = 0.2

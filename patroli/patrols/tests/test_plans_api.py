@@ -13,7 +13,7 @@ from django.urls import include, path
 from django.utils import timezone
 from ninja import NinjaAPI
 
-from conftest import api_client
+from conftest import PASSWORD, api_client
 from patroli import urls as project_urls
 from patroli.patrols.api_plans import router
 from patroli.patrols.models import PatrolPlan, PlanStop, Visit
@@ -348,3 +348,31 @@ def test_edit_and_approve_through_the_pages(world, plan):
     locked = kapolsek.post(f"/app/rencana/{plan.pk}/titik/{other.pk}/hapus/", follow=True)
     assert locked.status_code == 200 and PlanStop.objects.filter(pk=other.pk).exists()
     assert kapolsek.get(f"/app/rencana/{plan.pk}/titik/{other.pk}/hapus/").status_code == 405
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_commander_on_a_phone(live_server, world):
+    """Coverage, the plan and its approval fit a phone's width."""
+    from patroli.core.testing import phone, sideways_scroll  # sets DJANGO_ALLOW_ASYNC_UNSAFE
+
+    add_sites(world)
+    plan = create_plan(
+        unit=world.sepaku, date=tomorrow(), teams=2, hours_per_team=1, created_by=world.kapolsek
+    )
+    too_wide = []
+    with phone(locale="id-ID") as page:
+        page.goto(f"{live_server.url}/masuk/")
+        page.fill("#id_username", world.kapolsek.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/app/")
+        for url in ["cakupan/", "", "baru/", f"{plan.pk}/"]:
+            page.goto(f"{live_server.url}/app/rencana/{url}")
+            too_wide += sideways_scroll(page)
+        page.click(f"form[action='/app/rencana/{plan.pk}/setujui/'] button")
+        page.wait_for_url(f"{live_server.url}/app/rencana/{plan.pk}/")
+        too_wide += sideways_scroll(page)
+    assert not too_wide
+    plan.refresh_from_db()
+    assert plan.status == "approved"

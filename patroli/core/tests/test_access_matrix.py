@@ -10,6 +10,7 @@ from django.test import Client
 
 from conftest import api_client
 from patroli.concerns.models import Category
+from patroli.elections import risk
 from patroli.patrols.services import ConcernData, record_visit
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,7 @@ def visit(world):
         started_at="2024-01-23T02:00:00Z",
         concerns=[ConcernData(Category.objects.get(code="hoaks"), "Pesan berantai keliru.")],
     )
+    risk.compute_all()
     return visit
 
 
@@ -44,6 +46,8 @@ def record_urls(world, visit):
         "page concern detail": f"/app/aduan/{concern.pk}/",
         "api concern": f"/api/v1/concerns/{concern.pk}",
         "api concern events": f"/api/v1/concerns/{concern.pk}/events",
+        "page risk of a site": f"/app/risiko/lokasi/{world.pps_bumi.pk}/",
+        "api risk of a site": f"/api/v1/risk/sites/{world.pps_bumi.pk}",
     }
 
 
@@ -58,6 +62,9 @@ def list_urls(world, visit):
         "api units": ("/api/v1/units", "polsek-sepaku"),
         "page concern queue": ("/app/aduan/", visit.concerns.get().display_code),
         "api concerns": ("/api/v1/concerns", visit.concerns.get().tracking_code),
+        "page risk list": ("/app/risiko/", world.pps_bumi.name),
+        "api risk list": ("/api/v1/risk/sites", world.pps_bumi.name),
+        "page coverage": ("/app/rencana/cakupan/", world.pps_bumi.name),
     }
 
 

@@ -3,6 +3,7 @@
 With nothing set it runs on a local SQLite file with DEBUG off; `make run` turns DEBUG on.
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -215,6 +216,17 @@ PATROLI_OPEN311_CONTACT = env("PATROLI_OPEN311_CONTACT")
 PATROLI_COMMENT_RATE = env("PATROLI_COMMENT_RATE", "30/h")
 # Who approves news releases for publication: "commander" or "humas" (admins always may).
 PATROLI_RELEASE_APPROVER = env("PATROLI_RELEASE_APPROVER", "humas")
+# Risk weights: a JSON object overriding parts of patroli.elections.risk.DEFAULTS,
+# e.g. {"baseline_scale": 0.7, "levels": {"medium": 35}}.
+PATROLI_RISK_WEIGHTS = json.loads(env("PATROLI_RISK_WEIGHTS", "{}"))
+# Patrol plans: travel speed, road factor over the straight line, minutes at each stop, the
+# teams' start time, the solver's time limit and the most sites given to it.
+PATROLI_PLAN_SPEED_KMH = float(env("PATROLI_PLAN_SPEED_KMH", "30"))
+PATROLI_PLAN_ROAD_FACTOR = float(env("PATROLI_PLAN_ROAD_FACTOR", "1.4"))
+PATROLI_PLAN_DWELL_MIN = float(env("PATROLI_PLAN_DWELL_MIN", "20"))
+PATROLI_PLAN_START = env("PATROLI_PLAN_START", "08:00")
+PATROLI_PLAN_TIME_LIMIT_S = float(env("PATROLI_PLAN_TIME_LIMIT_S", "3"))
+PATROLI_PLAN_MAX_SITES = int(env("PATROLI_PLAN_MAX_SITES", "500"))
 # Map tiles, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: our own boundary layers only.
 PATROLI_TILE_URL = env("PATROLI_TILE_URL")
 PATROLI_TILE_ATTRIBUTION = env("PATROLI_TILE_ATTRIBUTION")

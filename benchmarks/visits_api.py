@@ -191,7 +191,10 @@ def raw_insert(connect, placeholder: str, visits, appeal_ids, officer_id, per_vi
     )
     officer_sql = sql("patrols_visit_officers", ["visit_id", "officer_id"])
     dialogue_sql = (
-        sql("patrols_dialogue", ["visit_id", "attendees", "topics", "response", "notes"])
+        sql(
+            "patrols_dialogue",
+            ["visit_id", "attendees", "topics", "response", "notes", "statement"],
+        )
         + " RETURNING id"
     )
     participant_sql = sql(
@@ -208,7 +211,7 @@ def raw_insert(connect, placeholder: str, visits, appeal_ids, officer_id, per_vi
         cur.executemany(officer_sql, [(v[0], officer_id) for v in batch])
         dialogue_ids = []
         for v in batch:  # RETURNING needs one statement per dialogue
-            cur.execute(dialogue_sql, (v[0], 9, topics, "positive", "Disambut baik."))
+            cur.execute(dialogue_sql, (v[0], 9, topics, "positive", "Disambut baik.", ""))
             dialogue_ids.append(cur.fetchone()[0])
         cur.executemany(
             participant_sql,

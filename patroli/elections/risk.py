@@ -55,6 +55,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from patroli.concerns.models import Concern
 from patroli.patrols.models import Visit
@@ -586,14 +587,20 @@ def refresh_for(
     return count
 
 
+@task()
+def refresh_task(site_ids: list[int], village_codes: list[str]) -> None:
+    refresh_for(site_ids=site_ids, village_codes=village_codes)
+
+
 def refresh_on_commit(site_ids: Iterable[int] = (), village_codes: Iterable[str] = ()) -> None:
-    """Run :func:`refresh_for` once the current transaction commits; a failure is logged, never
-    raised into the request that recorded the visit, concern or incident."""
+    """Queue :func:`refresh_for` once the current transaction commits (the background worker
+    runs it; the tests and the demo run it at once). A failure is logged, never raised into the
+    request that recorded the visit, concern or incident."""
     site_ids, village_codes = list(site_ids), list(village_codes)
 
     def run():
         try:
-            refresh_for(site_ids=site_ids, village_codes=village_codes)
+            refresh_task.enqueue(site_ids, village_codes)
         except Exception:
             logger.exception(
                 "risk refresh failed for sites %s villages %s", site_ids, village_codes

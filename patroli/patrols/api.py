@@ -1,11 +1,13 @@
 import uuid
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
+from pydantic import ValidationError as PydanticValidationError
 
 from patroli.concerns.models import Category
 from patroli.core.access import get_visible_or_404, visible
@@ -286,3 +288,58 @@ def get_visit(request, visit_id: uuid.UUID):
 @router.get("/appeals", response=list[AppealOut])
 def list_appeals(request):
     return Appeal.objects.filter(active=True)
+
+
+class SyncIn(Schema):
+    visits: list[dict[str, Any]] = Field(
+        max_length=500, description="Visit objects as accepted by POST /api/v1/visits, with `id`"
+    )
+
+
+class SyncResult(Schema):
+    id: str | None
+    status: Literal["created", "exists", "rejected"]
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SyncOut(Schema):
+    results: list[SyncResult]
+
+
+def _sync_one(user, raw: dict) -> dict:
+    """One record of a batch, on its own: created, exists (sent before) or rejected."""
+    ident = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else None
+    try:
+        item = VisitIn.model_validate(raw)
+    except PydanticValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return {"id": ident, "status": "rejected", "errors": errors}
+    if item.id is None:
+        return {
+            "id": None,
+            "status": "rejected",
+            "errors": [{"loc": ["id"], "msg": _("A synced visit needs its client id")}],
+        }
+    ident = str(item.id)
+    if (stored := Visit.objects.filter(pk=item.id).first()) is not None:
+        if not visible(Visit.objects.filter(pk=stored.pk), user).exists():
+            return {
+                "id": ident,
+                "status": "rejected",
+                "errors": [{"loc": ["id"], "msg": _("This id belongs to another record")}],
+            }
+        return {"id": ident, "status": "exists", "errors": []}
+    try:
+        fields = resolve_visit_input(user, item)
+    except NinjaValidationError as exc:
+        errors = [{"loc": e["loc"][2:], "msg": e["msg"]} for e in exc.errors]
+        return {"id": ident, "status": "rejected", "errors": errors}
+    _visit, created = record_visit(recorded_by=user, **fields)
+    return {"id": ident, "status": "created" if created else "exists", "errors": []}
+
+
+@router.post("/sync", response=SyncOut)
+def sync(request, payload: SyncIn):
+    """Send the outbox of a device: every visit is stored on its own (one bad record does not
+    stop the others) and answered in the same order; a replayed batch creates nothing."""
+    return {"results": [_sync_one(request.auth, raw) for raw in payload.visits]}

@@ -40,6 +40,7 @@ PUBLIC_CONTRACT = {
     ("post", "/api/v1/plans"),
     ("get", "/api/v1/plans/{plan_id}"),
     ("post", "/api/v1/plans/{plan_id}/approve"),
+    ("post", "/api/v1/sync"),
 }
 ACTIONS = ("/draft-release", "/publish", "/approve")
 

@@ -21,8 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 # Front-end libraries (Leaflet) from the npm registry, served by Django's staticfiles.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && mkdir -p node_modules && touch $@; \
+	else \
+		echo "npm not found: the pages work, without the map (install Node.js for it)"; \
+	fi
 
 install: $(VENV)/.installed node_modules/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed

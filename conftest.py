@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.test import Client
 
 from patroli.regions.importer import DEFAULT_FILE, import_regions
@@ -18,6 +19,14 @@ from patroli.sites.models import Site
 from patroli.units.models import ApiToken, Officer, Unit
 
 PASSWORD = "s3cret-Patroli"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate limits and login locks live in the cache: every test starts without any."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -230,6 +230,9 @@ PATROLI_PLAN_MAX_SITES = int(env("PATROLI_PLAN_MAX_SITES", "500"))
 # Map tiles, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: our own boundary layers only.
 PATROLI_TILE_URL = env("PATROLI_TILE_URL")
 PATROLI_TILE_ATTRIBUTION = env("PATROLI_TILE_ATTRIBUTION")
+# Failed logins (per user name, and per client address) before a lock of as many minutes.
+PATROLI_LOGIN_FAILURES = int(env("PATROLI_LOGIN_FAILURES", "5"))
+PATROLI_LOGIN_LOCK_MINUTES = int(env("PATROLI_LOGIN_LOCK_MINUTES", "15"))
 # Lifetime of an API token issued by POST /api/v1/auth/token (days).
 PATROLI_TOKEN_DAYS = int(env("PATROLI_TOKEN_DAYS", "30"))
 

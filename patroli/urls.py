@@ -10,6 +10,7 @@ from patroli.api import api
 from patroli.core import views as core_views
 from patroli.newsroom.views import ReleaseSitemap
 from patroli.regions import views as region_views
+from patroli.units.views import LoginView
 
 admin.site.site_header = _("Patroli administration")
 admin.site.site_title = _("Patroli")
@@ -31,7 +32,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("open311/v2/", include("patroli.concerns.open311_urls")),
-    path("masuk/", auth_views.LoginView.as_view(), name="login"),
+    path("masuk/", LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

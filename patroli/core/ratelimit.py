@@ -34,3 +34,30 @@ def over_limit(scope: str, key: str, rate: str) -> bool:
         cache.set(cache_key, 1, timeout=period + 5)
         hits = 1
     return hits > limit
+
+
+class LoginGuard:
+    """Locks out a user name, and separately a client address, after repeated failed logins.
+
+    PATROLI_LOGIN_FAILURES failures within PATROLI_LOGIN_LOCK_MINUTES lock for that long; a
+    successful login clears the user name's count."""
+
+    def __init__(self, username: str, ip: str):
+        self.keys = [f"login:user:{username.strip().casefold()}", f"login:ip:{ip}"]
+        self.limit = settings.PATROLI_LOGIN_FAILURES
+        self.seconds = settings.PATROLI_LOGIN_LOCK_MINUTES * 60
+
+    @property
+    def locked(self) -> bool:
+        return any(cache.get(key, 0) >= self.limit for key in self.keys)
+
+    def failed(self) -> None:
+        for key in self.keys:
+            cache.add(key, 0, timeout=self.seconds)
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=self.seconds)
+
+    def succeeded(self) -> None:
+        cache.delete(self.keys[0])

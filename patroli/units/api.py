@@ -4,6 +4,7 @@ from ninja.errors import AuthenticationError
 from ninja.pagination import paginate
 
 from patroli.core.access import visible
+from patroli.core.ratelimit import LoginGuard, client_ip
 
 from .auth import AUTH
 from .models import ApiToken, Unit
@@ -49,12 +50,22 @@ class MeOut(Schema):
         return obj.get_full_name()
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"])
+class LockedOut(Schema):
+    detail: str
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut, 429: LockedOut}, tags=["auth"])
 def issue_token(request, payload: TokenIn):
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password for a bearer token. Locked for a while after repeated
+    failures, like the login page."""
+    guard = LoginGuard(payload.username, client_ip(request))
+    if guard.locked:
+        return 429, {"detail": "Too many failed attempts. Try again in a few minutes."}
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
+        guard.failed()
         raise AuthenticationError(message="Invalid username or password")
+    guard.succeeded()
     token, raw = ApiToken.issue(user, name=payload.name or "api")
     return {"token": raw, "expires_at": token.expires_at.isoformat()}
 

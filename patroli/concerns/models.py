@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.search import stem_words
 from patroli.units.models import hash_token
 
 # No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V): read aloud or typed from paper without doubt.
@@ -68,8 +69,6 @@ class ConcernQuerySet(models.QuerySet):
         return self.filter(confidential=False)
 
     def search(self, query: str):
-        from .search import stem_words
-
         qs = self
         for stem in stem_words(query):
             qs = qs.filter(search_stems__contains=f" {stem} ")

@@ -11,12 +11,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from patroli.core.search import stems_column
 from patroli.core.workdays import add_working_days
 from patroli.units.models import Unit
 
 from . import notify
 from .models import Category, Concern, ConcernEvent, new_tracking_code
-from .search import stems_column
 
 Status = Concern.Status
 

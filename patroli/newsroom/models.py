@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.search import stem_words
+
 from .markup import plain_text, render_markdown
 
 
@@ -12,6 +14,13 @@ class ReleaseQuerySet(models.QuerySet):
         """Published and due: what the public sees (scheduled releases wait for their time)."""
         now = now or timezone.now()
         return self.filter(status=Release.Status.PUBLISHED, published_at__lte=now)
+
+    def search(self, query: str):
+        """Releases holding every word of ``query``, compared by Indonesian stems."""
+        qs = self
+        for stem in stem_words(query):
+            qs = qs.filter(search_stems__contains=f" {stem} ")
+        return qs
 
 
 class Release(models.Model):

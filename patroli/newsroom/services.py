@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from patroli.concerns.search import stems_column
+from patroli.core.search import stems_column
 
 from .models import BlockedTerm, Comment, Release, Revision
 

@@ -48,10 +48,7 @@ def news_list(request):
         unit = Unit.objects.filter(code=code).first()
         releases = releases.filter(unit__path__startswith=unit.path) if unit else releases.none()
     if query := request.GET.get("q", "").strip():
-        from patroli.concerns.search import stem_words
-
-        for stem in stem_words(query):
-            releases = releases.filter(search_stems__contains=f" {stem} ")
+        releases = releases.search(query)
     page = Paginator(releases, 10).get_page(request.GET.get("page"))
     units = Unit.objects.filter(pk__in=Release.objects.live().values("unit"))
     return render(

@@ -152,82 +152,47 @@ def _near(region: Region, step: int) -> tuple[float | None, float | None]:
 
 def _sites(units: dict[str, Unit]) -> dict[str, Site]:
     sites: dict[str, Site] = {}
-    villages = list(Region.objects.filter(parent_id=SEPAKU).order_by("code"))
-    for village in villages:
+
+    def place(village: Region, kind: str, name: str, unit: str, step: int, **extra) -> None:
+        lat, lng = _near(village, step)
+        sites[name], _ = upsert_site(
+            village=village, kind=kind, name=name, unit=units[unit], lat=lat, lng=lng, **extra
+        )
+
+    for village in Region.objects.filter(parent_id=SEPAKU).order_by("code"):
         noun = "Kelurahan" if village.kind == Region.Kind.KELURAHAN else "Desa"
-        for step, (kind, name) in enumerate(
-            [
-                (Site.Kind.PPS_OFFICE, f"Kantor PPS {noun} {village.name}"),
-                (Site.Kind.VILLAGE_OFFICE, f"Kantor {noun} {village.name}"),
-            ]
-        ):
-            lat, lng = _near(village, step)
-            sites[name], _ = upsert_site(
-                village=village,
-                kind=kind,
-                name=name,
-                unit=units["polsek-sepaku"],
-                lat=lat,
-                lng=lng,
-            )
+        place(
+            village, Site.Kind.PPS_OFFICE, f"Kantor PPS {noun} {village.name}", "polsek-sepaku", 0
+        )
+        place(
+            village, Site.Kind.VILLAGE_OFFICE, f"Kantor {noun} {village.name}", "polsek-sepaku", 1
+        )
     bumi = Region.objects.get(code=BUMI_HARAPAN)
     # 1,954 voters over six regular TPS, plus two special TPS for the workers of the new capital.
     for number, voters in enumerate([326, 326, 326, 326, 325, 325], start=1):
-        lat, lng = _near(bumi, number + 2)
         name = f"TPS {number:03d} Desa Bumi Harapan"
-        sites[name], _ = upsert_site(
-            village=bumi,
-            kind=Site.Kind.TPS,
-            name=name,
-            unit=units["polsek-sepaku"],
-            tps_number=number,
-            voters=voters,
-            lat=lat,
-            lng=lng,
+        place(
+            bumi, Site.Kind.TPS, name, "polsek-sepaku", number + 2, tps_number=number, voters=voters
         )
     for number in (901, 902):
-        lat, lng = _near(bumi, number)
         name = f"TPS Khusus {number} Pekerja IKN"
-        sites[name], _ = upsert_site(
-            village=bumi,
-            kind=Site.Kind.TPS,
-            name=name,
-            unit=units["polsek-sepaku"],
-            tps_number=number,
-            lat=lat,
-            lng=lng,
-        )
+        place(bumi, Site.Kind.TPS, name, "polsek-sepaku", number, tps_number=number)
     sepaku_kel = Region.objects.get(code="64.09.04.1005")
-    for step, (kind, name) in enumerate(
-        [(Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Sepaku"), (Site.Kind.MARKET, "Pasar Sepaku")]
-    ):
-        lat, lng = _near(sepaku_kel, step + 3)
-        sites[name], _ = upsert_site(
-            village=sepaku_kel,
-            kind=kind,
-            name=name,
-            unit=units["polsek-sepaku"],
-            lat=lat,
-            lng=lng,
-        )
+    place(sepaku_kel, Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Sepaku", "polsek-sepaku", 3)
+    place(sepaku_kel, Site.Kind.MARKET, "Pasar Sepaku", "polsek-sepaku", 4)
     penajam_village = Region.objects.filter(parent_id=PENAJAM).order_by("code").first()
     if penajam_village is None:
         raise DemoError(f"district {PENAJAM} has no villages; import the regions first")
-    for step, (kind, name) in enumerate(
-        [
-            (Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Penajam"),
-            (Site.Kind.PPS_OFFICE, f"Kantor PPS {penajam_village.name}"),
-        ]
-    ):
-        lat, lng = _near(penajam_village, step)
-        sites[name], _ = upsert_site(
-            village=penajam_village,
-            kind=kind,
-            name=name,
-            unit=units["polsek-penajam"],
-            lat=lat,
-            lng=lng,
-        )
+    place(
+        penajam_village, Site.Kind.PPK_OFFICE, "Kantor PPK Kecamatan Penajam", "polsek-penajam", 0
+    )
+    place(
+        penajam_village,
+        Site.Kind.PPS_OFFICE,
+        f"Kantor PPS {penajam_village.name}",
+        "polsek-penajam",
+        1,
+    )
     return sites
 
 

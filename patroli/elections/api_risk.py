@@ -44,15 +44,32 @@ def _factors(obj) -> list[dict]:
     ]
 
 
-class SiteRiskOut(Schema):
-    site: SiteRef
-    village: str
+class ScoreOut(Schema):
+    """What every stored score answers with: its level and the factors that made it."""
+
     unit: int
     score: float
     level: str
     level_label: str
     factors: list[FactorOut]
     computed_at: datetime
+
+    @staticmethod
+    def resolve_unit(obj) -> int:
+        return obj.unit_id
+
+    @staticmethod
+    def resolve_level_label(obj) -> str:
+        return risk.level_label(obj.level)
+
+    @staticmethod
+    def resolve_factors(obj) -> list[dict]:
+        return _factors(obj)
+
+
+class SiteRiskOut(ScoreOut):
+    site: SiteRef
+    village: str
 
     @staticmethod
     def resolve_site(obj) -> dict:
@@ -62,28 +79,10 @@ class SiteRiskOut(Schema):
     def resolve_village(obj) -> str:
         return obj.site.village_id
 
-    @staticmethod
-    def resolve_unit(obj) -> int:
-        return obj.unit_id
 
-    @staticmethod
-    def resolve_level_label(obj) -> str:
-        return risk.level_label(obj.level)
-
-    @staticmethod
-    def resolve_factors(obj) -> list[dict]:
-        return _factors(obj)
-
-
-class VillageRiskOut(Schema):
+class VillageRiskOut(ScoreOut):
     village: str
     village_name: str
-    unit: int
-    score: float
-    level: str
-    level_label: str
-    factors: list[FactorOut]
-    computed_at: datetime
 
     @staticmethod
     def resolve_village(obj) -> str:
@@ -92,18 +91,6 @@ class VillageRiskOut(Schema):
     @staticmethod
     def resolve_village_name(obj) -> str:
         return obj.village.name
-
-    @staticmethod
-    def resolve_unit(obj) -> int:
-        return obj.unit_id
-
-    @staticmethod
-    def resolve_level_label(obj) -> str:
-        return risk.level_label(obj.level)
-
-    @staticmethod
-    def resolve_factors(obj) -> list[dict]:
-        return _factors(obj)
 
 
 class RiskFilter(Schema):

@@ -262,3 +262,13 @@ def test_a_unit_without_jurisdiction_over_the_village_is_422(world, api):
     # The Polres commander may name the Polres for it: the Polres covers the whole regency.
     payload["unit"] = world.polres.pk
     assert post(api(world.commander), payload).status_code == 201
+
+
+def test_an_unchanged_site_is_not_written_again(world, api):
+    payload = {"name": "Pasar Bumi Harapan", "kind": "market", "village": "64.09.04.2004"}
+    assert post(api(world.officer), payload).status_code == 201
+    from patroli.sites.models import Site
+
+    before = Site.objects.get(name="Pasar Bumi Harapan").updated_at
+    assert post(api(world.officer), payload).status_code == 200
+    assert Site.objects.get(name="Pasar Bumi Harapan").updated_at == before

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "patroli.elections",
     "patroli.newsroom",
     "patroli.portal",
+    "patroli.dashboard",
 ]
 
 MIDDLEWARE = [

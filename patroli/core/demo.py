@@ -96,9 +96,11 @@ def seed_demo(*, password: str | None = None, regions_file: str | Path = DEFAULT
         logins = _users(units, password)
         sites = _sites(units)
         _visits(sites)
+        _january_week(sites)
         _concerns(sites)
         _release()
         _election_security(units)
+        _date_patrol_concerns()
     return logins
 
 
@@ -299,6 +301,75 @@ def _visits(sites: dict[str, Site]) -> None:
     )
 
 
+# The week before the dialogue in Bumi Harapan, so that the dashboard and the daily report of
+# 23 January 2024 have a week to show: (village code, day, hour, kind, response, attendees).
+JANUARY_WEEK = [
+    ("64.09.04.2001", 17, 9, Visit.Kind.ROUTINE, "positive", 4),
+    ("64.09.04.2002", 18, 14, Visit.Kind.DIALOGIC, "neutral", 7),
+    ("64.09.04.1005", 19, 10, Visit.Kind.DIALOGIC, "positive", 12),
+    ("64.09.04.2003", 21, 16, Visit.Kind.ROUTINE, "negative", 5),
+    ("64.09.04.1006", 22, 9, Visit.Kind.DIALOGIC, "positive", 8),
+    ("64.09.04.2013", 23, 14, Visit.Kind.ROUTINE, "neutral", 3),
+]
+
+
+def _january_week(sites: dict[str, Site]) -> None:
+    officers = {o.username: o for o in Officer.objects.all()}
+    appeals = Appeal.objects.in_bulk(field_name="code")
+    categories = Category.objects.in_bulk(field_name="code")
+    offices = {
+        site.village_id: site for site in sites.values() if site.kind == Site.Kind.PPS_OFFICE
+    }
+    for code, day, hour, kind, response, attendees in JANUARY_WEEK:
+        site = offices.get(code)
+        if site is None:
+            continue
+        start = datetime(2024, 1, day, hour, 0, tzinfo=WITA)
+        record_visit(
+            visit_id=_visit_id(f"{code}-2024-01-{day}"),
+            recorded_by=officers["bhabin.bumiharapan"],
+            site=site,
+            kind=kind,
+            started_at=start,
+            ended_at=start + timedelta(minutes=45),
+            lat=site.lat,
+            lon=site.lng,
+            dialogue=DialogueData(
+                participants=[],
+                attendees=attendees,
+                topics=["Kesiapan pengamanan tahapan kampanye"],
+                appeals=[appeals["kamtibmas-pemilu"], appeals["tolak-politik-uang"]],
+                response=response,
+            ),
+            concerns=[
+                ConcernData(
+                    categories["politik-uang"],
+                    "Warga menanyakan kabar pembagian uang oleh tim sukses menjelang kampanye "
+                    "akbar.",
+                )
+            ]
+            if response == "negative"
+            else [],
+        )
+
+
+def _date_patrol_concerns() -> None:
+    """Concerns heard on a patrol were received when the patrol ended, not when the demo loaded:
+    move them (with their events and due dates) back to that moment. Runs once per concern."""
+    from patroli.concerns.models import ConcernEvent
+
+    for concern in Concern.objects.filter(visit__isnull=False).select_related("visit"):
+        heard = concern.visit.ended_at or concern.visit.started_at
+        shift = concern.created_at - heard
+        if shift <= timedelta(0):
+            continue
+        Concern.objects.filter(pk=concern.pk).update(
+            created_at=heard, due_at=concern.due_at and concern.due_at - shift
+        )
+        for event in ConcernEvent.objects.filter(concern=concern):
+            ConcernEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - shift)
+
+
 def _concerns(sites: dict[str, Site]) -> None:
     """Concerns in several states: the two heard at Bumi Harapan and a few residents' reports."""
     officers = {o.username: o for o in Officer.objects.all()}
@@ -466,6 +537,15 @@ def _election_security(units: dict[str, Unit]) -> None:
         village=tps.village,
         site=tps,
         description="Warga melaporkan pembagian amplop di sekitar TPS 003 oleh orang tak dikenal.",
+    )
+    record_incident(
+        incident_id=uuid.uuid5(DEMO_NAMESPACE, "incident-hoax-2024-01-21"),
+        recorded_by=Officer.objects.get(username="bhabin.bumiharapan"),
+        kind=Incident.Kind.HOAX,
+        severity=Incident.Severity.GREEN,
+        occurred_at=datetime(2024, 1, 21, 19, 30, tzinfo=WITA),
+        village=tps.village,
+        description="Pesan berantai keliru tentang pemindahan lokasi TPS khusus pekerja IKN.",
     )
     for code in ("polsek-sepaku", "polsek-penajam"):
         risk.compute_all(unit=units[code])

@@ -4,7 +4,7 @@ from . import views
 
 app_name = "app"
 urlpatterns = [
-    path("", views.today, name="today"),
+    path("hari-ini/", views.today, name="today"),
     path("kunjungan/", views.visit_list, name="visit-list"),
     path("kunjungan/baru/", views.visit_new, name="visit-new"),
     path("kunjungan/<uuid:visit_id>/", views.visit_detail, name="visit-detail"),

@@ -54,8 +54,8 @@ def test_running_twice_creates_nothing_new(db, ppu_regions_file):
     assert first["Unit"] == 4
     assert first["Officer"] == 6
     assert first["Region"] == 60
-    assert first["Visit"] == 3
-    assert first["Concern"] == 3 + 4  # heard on patrols + residents' reports
+    assert first["Visit"] == 3 + 6  # the story's three and the week before 23 January 2024
+    assert first["Concern"] == 3 + 1 + 4  # heard on patrols + residents' reports
     assert first["Participant"] == 6
     # Two sites per Sepaku village, eight TPS in Bumi Harapan, PPK and market, two in Penajam.
     assert first["Site"] == 15 * 2 + 8 + 2 + 2

@@ -1,0 +1,198 @@
+"""The figures of a dashboard or a report, each from one aggregate query over a ``Scope``.
+
+Nothing here loads rows to count them in Python: the number of queries is fixed whatever the size
+of the data (the dashboard tests hold this), and the database's indexes do the work.
+
+"Today" is the last day of the scope's period, so that the dashboard and the daily report of a past
+day show what that day looked like. Coverage counts the sites visited within ``COVERAGE_DAYS``
+days up to the end of that day; concerns open and overdue are as of the end of that day too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from patroli.concerns.models import Concern
+from patroli.elections.models import Incident, RiskScore, Stage
+from patroli.patrols.models import Dialogue, Visit
+
+from .scope import Scope, day_bounds
+
+COVERAGE_DAYS = 7
+RISKIEST = 5
+
+
+@dataclass
+class KeyFigures:
+    day: dt.date
+    visits_day: int
+    visits_week: int
+    visits_period: int
+    attendees_period: int
+    sites_total: int
+    sites_covered: int
+    concerns_new: int
+    concerns_open: int
+    concerns_overdue: int
+    concerns_resolved: int
+    incidents: dict[str, int]
+    stage: Stage | None
+    riskiest: list = field(default_factory=list)
+
+    @property
+    def coverage_pct(self) -> float:
+        return round(100 * self.sites_covered / self.sites_total, 1) if self.sites_total else 0.0
+
+    @property
+    def incidents_total(self) -> int:
+        return sum(self.incidents.values())
+
+
+def open_at(moment: dt.datetime) -> Q:
+    """Concerns still open at ``moment`` (created before it): open now, or resolved after it."""
+    return Q(created_at__lt=moment) & (Q(status__in=Concern.OPEN) | Q(resolved_at__gte=moment))
+
+
+def key_figures(scope: Scope) -> KeyFigures:
+    """Seven queries, whatever the size of the scope."""
+    day_start, day_end = day_bounds(scope.end, scope.end)
+    week_start, _ = day_bounds(scope.end - dt.timedelta(days=COVERAGE_DAYS - 1), scope.end)
+    period_start, period_end = scope.bounds
+    earliest = min(week_start, period_start)
+
+    visits = scope.visits(period=False).filter(started_at__gte=earliest, started_at__lt=day_end)
+    v = visits.aggregate(
+        day=Count("pk", filter=Q(started_at__gte=day_start)),
+        week=Count("pk", filter=Q(started_at__gte=week_start)),
+        period=Count("pk", filter=Q(started_at__gte=period_start, started_at__lt=period_end)),
+        attendees=Coalesce(
+            Sum(
+                "dialogue__attendees",
+                filter=Q(started_at__gte=period_start, started_at__lt=period_end),
+            ),
+            0,
+        ),
+    )
+
+    recent = Visit.objects.filter(
+        site=OuterRef("pk"), started_at__gte=week_start, started_at__lt=day_end
+    )
+    s = scope.sites().aggregate(total=Count("pk"), covered=Count("pk", filter=Exists(recent)))
+
+    concerns = scope.concerns(period=False).filter(created_at__lt=day_end)
+    still_open = open_at(day_end)
+    c = concerns.aggregate(
+        new=Count("pk", filter=Q(created_at__gte=period_start)),
+        open=Count("pk", filter=still_open),
+        overdue=Count("pk", filter=still_open & Q(due_at__lt=min(day_end, timezone.now()))),
+        resolved=Count("pk", filter=Q(resolved_at__gte=period_start, resolved_at__lt=period_end)),
+    )
+
+    incidents = {severity: 0 for severity in Incident.Severity.values}
+    for row in scope.incidents().values("severity").annotate(n=Count("pk")).order_by():
+        incidents[row["severity"]] = row["n"]
+
+    riskiest = list(
+        scope.sites()
+        .filter(risk__isnull=False)
+        .select_related("village", "risk")
+        .order_by("-risk__score", "name", "pk")[:RISKIEST]
+    )
+    stage = Stage.objects.current(scope.end)
+
+    return KeyFigures(
+        day=scope.end,
+        visits_day=v["day"],
+        visits_week=v["week"],
+        visits_period=v["period"],
+        attendees_period=v["attendees"],
+        sites_total=s["total"],
+        sites_covered=s["covered"],
+        concerns_new=c["new"],
+        concerns_open=c["open"],
+        concerns_overdue=c["overdue"],
+        concerns_resolved=c["resolved"],
+        incidents=incidents,
+        stage=stage,
+        riskiest=riskiest,
+    )
+
+
+# -- series for charts -----------------------------------------------------------------------
+
+
+def _days(scope: Scope) -> list[dt.date]:
+    return [scope.start + dt.timedelta(days=i) for i in range(scope.days)]
+
+
+def _local_day(field_name: str) -> TruncDate:
+    return TruncDate(field_name, tzinfo=timezone.get_current_timezone())
+
+
+def visits_per_day(scope: Scope) -> list[tuple[dt.date, int]]:
+    counts = {
+        row["day"]: row["n"]
+        for row in scope.visits()
+        .annotate(day=_local_day("started_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    return [(day, counts.get(day, 0)) for day in _days(scope)]
+
+
+def response_per_day(scope: Scope) -> list[tuple[dt.date, dict[str, int]]]:
+    """Community response (positive, neutral, negative) of the dialogues, per day."""
+    dialogues = Dialogue.objects.filter(visit__in=scope.visits()).exclude(response="")
+    counts: dict = {}
+    for row in (
+        dialogues.annotate(day=_local_day("visit__started_at"))
+        .values("day", "response")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts.setdefault(row["day"], {})[row["response"]] = row["n"]
+    empty = dict.fromkeys(Dialogue.Response.values, 0)
+    return [(day, {**empty, **counts.get(day, {})}) for day in _days(scope)]
+
+
+def concerns_by_category(scope: Scope) -> list[tuple[str, int]]:
+    rows = (
+        scope.concerns()
+        .values("category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "category__name")
+    )
+    return [(row["category__name"], row["n"]) for row in rows]
+
+
+def concerns_by_status(scope: Scope) -> list[tuple[str, str, int]]:
+    """(status, label, count) in the lifecycle's order, every status with at least one."""
+    counts = {
+        row["status"]: row["n"]
+        for row in scope.concerns().values("status").annotate(n=Count("pk")).order_by()
+    }
+    return [
+        (value, str(label), counts[value])
+        for value, label in Concern.Status.choices
+        if counts.get(value)
+    ]
+
+
+def risk_levels(scope: Scope) -> dict[str, int]:
+    """How many of the scope's sites stand at each risk level."""
+    counts = dict.fromkeys(RiskScore.Level.values, 0)
+    for row in (
+        scope.sites()
+        .filter(risk__isnull=False)
+        .values("risk__level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[row["risk__level"]] = row["n"]
+    return counts

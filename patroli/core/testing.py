@@ -24,7 +24,7 @@ WIDE_ELEMENTS = """(limit) => Array.from(document.querySelectorAll("body *"))
 
 @contextmanager
 def phone(**context_options):
-    """A page in a fresh Chromium with a phone-sized viewport.
+    """A page in a fresh Chromium with a phone-sized viewport (or ``viewport=`` another).
 
     While Playwright runs, Django keeps a *second* database connection for this thread (asgiref
     stores connections per context when an event loop runs), which nobody closes and which makes
@@ -41,7 +41,7 @@ def phone(**context_options):
             headless=True,
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
-        context = browser.new_context(viewport=PHONE, **context_options)
+        context = browser.new_context(**{"viewport": PHONE, **context_options})
         context.set_default_timeout(15_000)
         try:
             yield context.new_page()

@@ -579,10 +579,12 @@ def _sites_visited(scope: Scope, previous: Scope) -> tuple[int, int]:
     counts = (
         scope.sites()
         .annotate(
-            now=Exists(visits.filter(started_at__gte=begin, started_at__lt=finish)),
-            then=Exists(visits.filter(started_at__gte=before, started_at__lt=begin)),
+            seen=Exists(visits.filter(started_at__gte=begin, started_at__lt=finish)),
+            seen_before=Exists(visits.filter(started_at__gte=before, started_at__lt=begin)),
         )
-        .aggregate(now=Count("pk", filter=Q(now=True)), then=Count("pk", filter=Q(then=True)))
+        .aggregate(
+            now=Count("pk", filter=Q(seen=True)), then=Count("pk", filter=Q(seen_before=True))
+        )
     )
     return counts["now"], counts["then"]
 

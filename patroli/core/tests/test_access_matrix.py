@@ -48,13 +48,17 @@ def record_urls(world, visit):
         "api concern events": f"/api/v1/concerns/{concern.pk}/events",
         "page risk of a site": f"/app/risiko/lokasi/{world.pps_bumi.pk}/",
         "api risk of a site": f"/api/v1/risk/sites/{world.pps_bumi.pk}",
+        # The dashboard, its map, reports and exports of Polsek Sepaku (the unit is the record).
+        "page dashboard of the unit": "/app/dasbor/?unit=polsek-sepaku",
+        "map layer of the unit": "/app/peta/visits.geojson?unit=polsek-sepaku",
+        "export of the unit": "/app/exports/visits.csv?unit=polsek-sepaku",
     }
 
 
 def list_urls(world, visit):
     """Lists: the record is in the list exactly for those who may see it."""
     return {
-        "page today": ("/app/", world.pps_bumi.name),
+        "page today": ("/app/hari-ini/", world.pps_bumi.name),
         "page visit list": ("/app/kunjungan/", world.pps_bumi.name),
         "page new visit (site choices)": ("/app/kunjungan/baru/", world.pps_bumi.name),
         "api visits": ("/api/v1/visits", str(visit.pk)),

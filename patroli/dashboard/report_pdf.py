@@ -21,6 +21,9 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from patroli.elections.models import Incident
+from patroli.patrols.models import Dialogue
+
 from .figures import COVERAGE_DAYS
 from .reports import (
     LEFT_ALONE_ROWS,
@@ -33,6 +36,7 @@ from .reports import (
 )
 
 ENCODING = "cp1252"
+ZWJ = "\u200d"
 FONT = "Helvetica"
 INK = (30, 30, 30)
 MUTED = (100, 100, 100)
@@ -43,28 +47,27 @@ RESPONSE_COLOURS = {
     "neutral": (158, 158, 158),
     "negative": (198, 40, 40),
 }
-SEVERITY_COLOURS = {"green": (46, 125, 50), "yellow": (230, 170, 0), "red": (198, 40, 40)}
 
 
 def printable(text: str) -> str:
     """``text`` with only characters the core fonts can draw (see the module's docstring)."""
-    try:
-        text.encode(ENCODING)
+    if _encodable(text):
         return text
-    except UnicodeEncodeError:
-        pass
     out = []
+    joined = False
     for char in text:
         if _encodable(char):
             out.append(char)
-            continue
-        category = unicodedata.category(char)
-        if category in ("Mn", "Me", "Cf", "Cc"):  # marks, joiners, variation selectors
-            continue
-        plain = "".join(
-            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-        )
-        out.append(plain if plain and _encodable(plain) else "?")
+        elif joined:
+            pass  # the rest of a joined emoji sequence: one "?" stands for all of it
+        elif char == ZWJ or unicodedata.category(char) in ("Mn", "Me", "Cf", "Cc"):
+            pass  # marks, joiners, variation selectors
+        else:
+            plain = "".join(
+                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+            )
+            out.append(plain if plain and _encodable(plain) else "?")
+        joined = char == ZWJ
     return "".join(out)
 
 
@@ -139,10 +142,20 @@ class Document(FPDF):
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.set_font(FONT, "", 7)
         self.set_text_color(*MUTED)
-        self.cell(self.epw * 0.75, 5, self.footer_text)
         pages = _("Page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": "{nb}"}
-        self.cell(self.epw * 0.25, 5, pages, align="R")
+        room = self.epw - self.get_string_width(pages) - 6
+        self.cell(room, 5, self.fit(self.footer_text, room))
+        self.cell(self.epw - room, 5, pages, align="R")
         self.set_text_color(*INK)
+
+    def fit(self, text: str, width: float) -> str:
+        """``text`` cut with an ellipsis to fit ``width`` in the current font."""
+        text = printable(text)
+        if self.get_string_width(text) <= width:
+            return text
+        while text and self.get_string_width(text + "...") > width:
+            text = text[:-1]
+        return text.rstrip() + "..."
 
     # -- blocks --
 
@@ -180,6 +193,7 @@ class Document(FPDF):
             self.note(empty)
             return
         self.set_font(FONT, "", size)
+        self.set_fill_color(255)  # a table takes the current fill for its cells
         with self.table(
             col_widths=[width for _label, width in columns],
             width=self.epw,
@@ -331,6 +345,15 @@ def _title(pdf: Document, title: str, report: Report, when: str) -> None:
     pdf.cell(0, 5.5, f"{report.unit_name}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9.5)
     pdf.cell(0, 5, when, align="C", new_x="LMARGIN", new_y="NEXT")
+    if report.village_name:
+        pdf.cell(
+            0,
+            5,
+            _("Only village or district: %(village)s") % {"village": report.village_name},
+            align="C",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.set_font(FONT, "", 7.5)
     pdf.set_text_color(*MUTED)
     pdf.cell(
@@ -358,8 +381,6 @@ def _stage_text(report: Report) -> str:
 
 
 def _incidents_text(report: Report) -> str:
-    from patroli.elections.models import Incident
-
     figures = report.figures
     parts = [
         f"{label} {number(figures.incidents.get(value, 0))}"
@@ -382,7 +403,10 @@ def _daily(pdf: Document, report: DailyReport) -> None:
         [(_("Figure"), 2), (_("Value"), 3)],
         [
             (_("Visits on the day"), number(f.visits_day)),
-            (_("Visits in the last %(days)d days") % {"days": COVERAGE_DAYS}, number(f.visits_week)),
+            (
+                _("Visits in the last %(days)d days") % {"days": COVERAGE_DAYS},
+                number(f.visits_week),
+            ),
             (_("Attendees of dialogues"), number(f.attendees_period)),
             (_("Sites visited in the last %(days)d days") % {"days": COVERAGE_DAYS}, covered),
             (_("New concerns"), number(f.concerns_new)),
@@ -409,9 +433,9 @@ def _daily(pdf: Document, report: DailyReport) -> None:
             site += f"\n{v.unit}"
         if v.far_from_site:
             site += "\n" + _("(check-in far from the site)")
-        people = "\n".join(v.officers)
+        people = list(v.officers)
         if v.recorded_by and v.recorded_by not in v.officers:
-            people += "\n" + _("recorded by %(name)s") % {"name": v.recorded_by}
+            people.append(_("recorded by %(name)s") % {"name": v.recorded_by})
         met = "" if v.attendees is None else _("%(n)d present") % {"n": v.attendees}
         if v.participants:
             met += "\n" + "\n".join(v.participants)
@@ -419,7 +443,7 @@ def _daily(pdf: Document, report: DailyReport) -> None:
             (
                 f"{hours}\n{v.kind}",
                 site,
-                people,
+                "\n".join(people),
                 met.strip(),
                 v.response,
                 "\n".join(f"- {a}" for a in v.appeals),
@@ -431,9 +455,9 @@ def _daily(pdf: Document, report: DailyReport) -> None:
             (_("Time"), 15),
             (_("Site"), 30),
             (_("Officers"), 24),
-            (_("Met"), 27),
-            (_("Response"), 13),
-            (_("Appeals given"), 33),
+            (_("Present"), 27),
+            (_("Response"), 15),
+            (_("Appeals given"), 31),
             (_("Concerns raised"), 22),
         ],
         rows,
@@ -453,16 +477,18 @@ def _anev(pdf: Document, report: AnevReport) -> None:
     )
     rows = []
     for c in report.changes:
-        decimals = 1 if c.unit else 0
-        pct = "" if c.change_pct is None else f" ({signed(c.change_pct, 1)}%)"
-        if c.unit:
-            pct = " " + _("points")
+        if c.unit:  # a percentage changes by points, not by a percentage of itself
+            decimals, change = 1, f"{signed(c.change, 1)} {_('percentage points')}"
+        else:
+            decimals, change = 0, signed(c.change)
+            if c.change_pct is not None:
+                change += f" ({signed(c.change_pct, 1)}%)"
         rows.append(
             (
                 c.label,
                 number(c.current, decimals) + c.unit,
                 number(c.previous, decimals) + c.unit,
-                signed(c.change, decimals) + pct,
+                change,
             )
         )
     pdf.table_of(
@@ -620,8 +646,10 @@ def _notes(pdf: Document, report: Report, *, daily: bool) -> None:
                     "%(sites)d; the exports hold every record."
                 )
                 % {"rows": MAX_ROWS, "sites": LEFT_ALONE_ROWS},
-                _("Statuses are as they stand today. Reporters' names and contacts are never "
-                  "part of a report."),
+                _(
+                    "Statuses are as they stand today. Reporters' names and contacts are never "
+                    "part of a report."
+                ),
             )
         )
     )
@@ -643,7 +671,7 @@ def _signature(pdf: Document, report: Report) -> None:
         pdf.set_font(FONT, style, size)
         pdf.cell(width, 5, text, align="C", new_x="LEFT", new_y="NEXT")
     pdf.ln(18)
-    name = officer.get_full_name().strip() or officer.username if officer else ""
+    name = (officer.get_full_name().strip() or officer.username) if officer else ""
     pdf.set_x(left)
     pdf.set_font(FONT, "BU" if name else "", 9.5)
     pdf.cell(width, 5, name.upper() if name else "(" + "." * 40 + ")", align="C")
@@ -657,6 +685,4 @@ def _signature(pdf: Document, report: Report) -> None:
 
 
 def _response_labels() -> dict[str, str]:
-    from patroli.patrols.models import Dialogue
-
     return {value: str(label).capitalize() for value, label in Dialogue.Response.choices}

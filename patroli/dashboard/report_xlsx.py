@@ -17,6 +17,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from patroli.elections.models import Incident
+from patroli.patrols.models import Dialogue
+
 from .figures import COVERAGE_DAYS
 from .reports import AnevReport, ConcernRow, DailyReport, Report, Table
 
@@ -180,10 +183,13 @@ def _concerns(rows: list[ConcernRow]) -> list[list]:
 
 
 def _head(report: Report) -> list[list]:
-    return [
+    rows = [
         [_("Unit"), report.unit_name],
         [_("Unit code"), report.code],
     ]
+    if report.village_name:
+        rows.append([_("Only village or district"), report.village_name])
+    return rows
 
 
 def _daily_summary(sheet, report: DailyReport) -> None:
@@ -234,7 +240,10 @@ def _anev_summary(sheet, report: AnevReport) -> None:
         [_("Overdue concerns"), f.concerns_overdue],
         *_incident_rows(report),
         *_response_rows(report),
-        *([_("Concerns with status: %(status)s") % {"status": label}, n] for _v, label, n in report.by_status),
+        *(
+            [_("Concerns with status: %(status)s") % {"status": label}, n]
+            for _v, label, n in report.by_status
+        ),
         [_("Election stage"), _stage(report)],
     ]
     _fill(
@@ -245,8 +254,6 @@ def _anev_summary(sheet, report: AnevReport) -> None:
 
 
 def _incident_rows(report: Report) -> list[list]:
-    from patroli.elections.models import Incident
-
     return [
         [_("Incidents: %(severity)s") % {"severity": label}, report.figures.incidents.get(value, 0)]
         for value, label in Incident.Severity.choices
@@ -255,14 +262,15 @@ def _incident_rows(report: Report) -> list[list]:
 
 def _response_rows(report: Report) -> list[list]:
     return [
-        [_("Community response: %(response)s") % {"response": label}, report.response_mix.get(key, 0)]
+        [
+            _("Community response: %(response)s") % {"response": label},
+            report.response_mix.get(key, 0),
+        ]
         for key, label in _response_labels().items()
     ]
 
 
 def _response_labels() -> dict[str, str]:
-    from patroli.patrols.models import Dialogue
-
     return {value: str(label) for value, label in Dialogue.Response.choices}
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from patroli.concerns.models import Concern
 from patroli.elections.models import Incident, Stage
 from patroli.patrols.models import Dialogue, Visit
+from patroli.regions.models import Region
 from patroli.units.models import Officer, Unit
 
 from .figures import (
@@ -167,6 +168,7 @@ class Report:
     scope: Scope
     unit: Unit | None
     unit_name: str
+    village_name: str  # the village (or district) filter, "" for the whole unit
     letterhead: list[str]
     generated_at: dt.datetime
     signatory: Officer | None
@@ -198,8 +200,6 @@ class DailyReport(Report):
     visits: Table[VisitRow] = field(default_factory=lambda: Table([], 0))
     week: list[tuple[dt.date, int]] = field(default_factory=list)  # visits a day, 7 days to date
 
-    kind = "daily"
-
     @property
     def day(self) -> dt.date:
         return self.scope.end
@@ -218,8 +218,6 @@ class AnevReport(Report):
     by_category: list[tuple[str, int]] = field(default_factory=list)
     by_status: list[tuple[str, str, int]] = field(default_factory=list)
     by_incident_kind: list[tuple[str, int]] = field(default_factory=list)
-
-    kind = "anev"
 
     @property
     def coverage_pct(self) -> float:
@@ -319,6 +317,7 @@ def _common(scope: Scope, figures: KeyFigures, responses) -> dict:
         "scope": scope,
         "unit": unit,
         "unit_name": unit.name if unit else _("All units"),
+        "village_name": _village_name(scope.village),
         "letterhead": letterhead(unit),
         "generated_at": timezone.now(),
         "signatory": signatory,
@@ -375,6 +374,13 @@ def letterhead(unit: Unit | None) -> list[str]:
         else:
             lines.append(f"{_TITLE_WORDS[ancestor.level]} {ancestor.name}".upper())
     return lines
+
+
+def _village_name(code: str) -> str:
+    if not code:
+        return ""
+    region = Region.objects.filter(code=code).only("name").first()
+    return f"{region.name} ({code})" if region else code
 
 
 def _signatory(unit: Unit | None) -> Officer | None:
@@ -511,9 +517,7 @@ def _overdue(scope: Scope) -> Table[ConcernRow]:
 
 def _incidents(scope: Scope, total: int) -> Table[IncidentRow]:
     incidents = (
-        scope.incidents()
-        .select_related("village", "site", "unit")
-        .order_by("occurred_at", "pk")
+        scope.incidents().select_related("village", "site", "unit").order_by("occurred_at", "pk")
     )
     records, total = _capped(incidents, total=total)
     return Table(

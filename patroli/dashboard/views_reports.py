@@ -2,6 +2,9 @@
 
 Daily: ``unit`` (default: the reader's own) and ``date`` (default: today). Anev: ``unit``, and
 ``from`` and ``to``, or ``period=week|month`` ending on ``to`` (default: a week ending today).
+Both also take the dashboard's ``village`` (a village, or a district by its code), so that the
+report downloaded from a filtered dashboard holds what the screen showed; other filters are not
+read (a report is about the whole unit).
 A logged-in session or an ``Authorization: Bearer`` token; see docs/reports.md.
 """
 
@@ -33,14 +36,16 @@ def daily_scope(user, params) -> Scope:
     """The one day a daily report covers; raises ScopeError, or Http404 for a foreign unit."""
     query = QueryDict(mutable=True)
     query["unit"] = params.get("unit", "")
+    query["village"] = params.get("village", "")
     query["date"] = params.get("date", "").strip() or local_today().isoformat()
     return Scope.from_params(user, query)
 
 
 def anev_scope(user, params) -> Scope:
-    """The period an Anev covers: ``from``-``to``, or a ``period`` (week, month) ending on ``to``."""
+    """The period of an Anev: ``from``-``to``, or a ``period`` (week, month) ending on ``to``."""
     query = QueryDict(mutable=True)
     query["unit"] = params.get("unit", "")
+    query["village"] = params.get("village", "")
     end = params.get("to", "").strip() or local_today().isoformat()
     query["to"] = end
     start = params.get("from", "").strip()

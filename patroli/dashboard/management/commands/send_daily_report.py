@@ -26,9 +26,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def commanders(unit: Unit):
-    return Officer.objects.filter(
-        unit=unit, role=Officer.Role.COMMANDER, is_active=True
-    ).order_by("pk")
+    return Officer.objects.filter(unit=unit, role=Officer.Role.COMMANDER, is_active=True).order_by(
+        "pk"
+    )
 
 
 def recipients(unit: Unit) -> list[str]:
@@ -145,7 +145,8 @@ class Command(BaseCommand):
                     continue
                 scope = Scope(user=reader(unit), unit=unit, start=date, end=date)
                 report = daily_report(scope)
-                figures = f"{report.figures.visits_day} visits, {report.figures.concerns_new} new concerns"
+                f = report.figures
+                figures = f"{f.visits_day} visits, {f.concerns_new} new concerns"
                 if dry_run:
                     self.stdout.write(f"{unit.code}: would send to {', '.join(to)} ({figures})")
                     continue

@@ -68,6 +68,7 @@ messages: install-dev
 bench: install-dev
 	$(BIN)/python benchmarks/visits_api.py
 	$(BIN)/python benchmarks/plans.py
+	$(BIN)/python benchmarks/dashboard.py
 
 clean:
 	rm -rf $(VENV) node_modules patroli.sqlite3* staticfiles .pytest_cache

@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,7 +186,11 @@ def build_units():
     }
     commanders = {
         level: Officer(username=f"commander-{unit.code}", unit=unit, role=Officer.Role.COMMANDER)
-        for level, unit in [("polda", polda), ("polres", polres[POLRES]), ("polsek", polsek[POLSEK])]
+        for level, unit in [
+            ("polda", polda),
+            ("polres", polres[POLRES]),
+            ("polsek", polsek[POLSEK]),
+        ]
     }
     for user in [*officers.values(), *commanders.values()]:
         user.set_unusable_password()
@@ -248,10 +253,14 @@ def generate(size: Size, workdir: Path) -> dict[str, int]:
         Site.objects.order_by("pk").values_list("pk", "unit_id", "village_id", "lat", "lng")
     )
 
-    def moment() -> dt.datetime:
-        """A time in the period, by day, between 07:00 and 22:00 local."""
-        day = first_day + dt.timedelta(days=rng.randrange(DAYS))
-        return local(day, rng.uniform(7 * 3600, 22 * 3600))
+    def moments(n: int):
+        """n times in the period between 07:00 and 22:00 local, in order: rows arrive as time
+        passes, so that the table's physical order follows the time as in production."""
+        per_day = Counter(rng.randrange(DAYS) for _ in range(n))
+        for offset in range(DAYS):
+            day = first_day + dt.timedelta(days=offset)
+            for seconds in sorted(rng.uniform(7 * 3600, 22 * 3600) for _ in range(per_day[offset])):
+                yield local(day, seconds)
 
     def near(value: float) -> float:
         return value + rng.uniform(-0.002, 0.002)
@@ -260,9 +269,8 @@ def generate(size: Size, workdir: Path) -> dict[str, int]:
     responses = Dialogue.Response.values
 
     def visits():
-        for _ in range(size.visits):
+        for started in moments(size.visits):
             site_id, unit_id, _village, lat, lng = rng.choice(site_rows)
-            started = moment()
             ended = started + dt.timedelta(minutes=rng.randint(15, 90))
             distance = rng.expovariate(1 / 60)
             visit = Visit(
@@ -279,10 +287,13 @@ def generate(size: Size, workdir: Path) -> dict[str, int]:
                 far_from_site=distance > 250,
                 created_at=ended,
             )
-            yield visit, Dialogue(
-                visit_id=visit.id,
-                attendees=rng.randint(3, 40),
-                response=rng.choices(responses, weights=(6, 3, 1))[0],
+            yield (
+                visit,
+                Dialogue(
+                    visit_id=visit.id,
+                    attendees=rng.randint(3, 40),
+                    response=rng.choices(responses, weights=(6, 3, 1))[0],
+                ),
             )
 
     from django.db import transaction
@@ -309,10 +320,9 @@ def generate(size: Size, workdir: Path) -> dict[str, int]:
             return "".join(chars)
 
         def concerns():
-            for i in range(size.concerns):
+            for i, created in enumerate(moments(size.concerns)):
                 site_id, unit_id, village, lat, lng = rng.choice(site_rows)
                 category, respond_days = rng.choice(categories)
-                created = moment()
                 status = rng.choices(statuses, weights=status_weights)[0]
                 resolved = (
                     created + dt.timedelta(hours=rng.uniform(2, 240))
@@ -344,9 +354,8 @@ def generate(size: Size, workdir: Path) -> dict[str, int]:
         incident_statuses = Incident.Status.values
 
         def incidents():
-            for _ in range(size.incidents):
+            for occurred in moments(size.incidents):
                 site_id, unit_id, village, lat, lng = rng.choice(site_rows)
-                occurred = moment()
                 located = rng.random() < 0.5
                 yield Incident(
                     id=uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -523,6 +532,10 @@ def main() -> None:
     setup_django(url, str(workdir / "static"))
     from django.db import connection
 
+    from patroli.units.models import Unit
+
+    if Unit.objects.exists():
+        raise SystemExit(f"{url} already holds units: give an empty scratch database.")
     vendor = connection.vendor
     began = time.perf_counter()
     counts = generate(size, workdir)
@@ -550,8 +563,10 @@ def main() -> None:
             f"{row['name']:<28} {row['value']:>10.1f} {row['p90']:>9.1f} {row['baseline']:>12.2f} "
             f"{row['ratio']:>8.1f} {row['queries']:>8} {row['visits']:>8,}"
         )
-    out = Path(args.out) if args.out else ROOT / "benchmarks/results" / (
-        f"dashboard-{args.size}-{vendor}.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else ROOT / "benchmarks/results" / (f"dashboard-{args.size}-{vendor}.json")
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

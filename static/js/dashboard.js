@@ -162,6 +162,8 @@
     var bounds = L.latLngBounds([]);
     villages.eachLayer(function (l) { if (l.getBounds && l.getLayers().length) bounds.extend(l.getBounds()); });
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12], maxZoom: 13 });
+    box.dataset.villages = String(data.features.length);
+    box.dataset.polygons = String(Object.keys(drawn).length);
     box.dataset.ready = "1";
   });
 })();

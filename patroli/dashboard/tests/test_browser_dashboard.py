@@ -37,9 +37,10 @@ def test_commander_dashboard_map_charts_and_daily_report(
         expect(main).to_contain_text("Polsek Sepaku")
         expect(main).to_contain_text("23 Januari 2024")
         expect(main).to_contain_text("Masa kampanye")
-        # Leaflet draws Sepaku's village polygons coloured by risk, and the visits.
+        # Leaflet draws Sepaku's village polygons coloured by risk (on a canvas), and the visits.
         expect(page.locator("#dash-map[data-ready='1']")).to_be_attached()
-        expect(page.locator("#dash-map path.leaflet-interactive").first).to_be_visible()
+        expect(page.locator("#dash-map .leaflet-overlay-pane canvas")).to_be_visible()
+        assert int(page.locator("#dash-map").get_attribute("data-polygons")) == 15
         assert page.locator("svg.chart rect").count() > 3
         # Filter by village: the view and every link keep it.
         page.select_option("#f-village", label="Bumi Harapan")
@@ -61,6 +62,7 @@ def test_commander_dashboard_map_charts_and_daily_report(
         log_in(page, base, "kapolres.ppu", "/app/%3Fdate%3D2024-01-23")
         page.wait_for_url(re.compile(r"/app/\?date=2024-01-23$"))
         expect(page.locator("main")).to_contain_text("Polsek Penajam")
-        expect(page.locator("#dash-map path.leaflet-interactive").first).to_be_visible()
+        expect(page.locator("#dash-map[data-ready='1']")).to_be_attached()
+        assert int(page.locator("#dash-map").get_attribute("data-villages")) == 16
         too_wide = sideways_scroll(page)
     assert not too_wide, too_wide

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -424,7 +424,7 @@ def _daily(pdf: Document, report: DailyReport) -> None:
     pdf.section(_("Community response"), need=25)
     pdf.mix(report.response_mix, _response_labels())
 
-    pdf.section(_("Visits"))
+    pdf.section(_("Visits"), need=70)  # a visit row with its participants is tall
     rows = []
     for v in report.visits.rows:
         hours = time(v.started_at) + (f"-{time(v.ended_at)}" if v.ended_at else "")
@@ -478,7 +478,8 @@ def _anev(pdf: Document, report: AnevReport) -> None:
     rows = []
     for c in report.changes:
         if c.unit:  # a percentage changes by points, not by a percentage of itself
-            decimals, change = 1, f"{signed(c.change, 1)} {_('percentage points')}"
+            change = _("%(change)s percentage points") % {"change": signed(c.change, 1)}
+            decimals = 1
         else:
             decimals, change = 0, signed(c.change)
             if c.change_pct is not None:
@@ -492,7 +493,12 @@ def _anev(pdf: Document, report: AnevReport) -> None:
             )
         )
     pdf.table_of(
-        [(_("Figure"), 4), (_("This period"), 2), (_("Previous period"), 2), (_("Change"), 2)],
+        [
+            (_("Figure"), 4),
+            (_("This period"), 2),
+            (_("Previous period"), 2),
+            (pgettext("difference", "Change"), 2),
+        ],
         rows,
         empty="",
         size=8.5,

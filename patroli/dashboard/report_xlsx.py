@@ -12,6 +12,7 @@ from io import BytesIO
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -248,7 +249,13 @@ def _anev_summary(sheet, report: AnevReport) -> None:
     ]
     _fill(
         sheet,
-        [_("Figure"), _("This period"), _("Previous period"), _("Change"), _("Change (%)")],
+        [
+            _("Figure"),
+            _("This period"),
+            _("Previous period"),
+            pgettext("difference", "Change"),
+            _("Change (%)"),
+        ],
         rows,
     )
 

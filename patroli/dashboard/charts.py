@@ -49,8 +49,22 @@ def _day_label(day: dt.date, days: int) -> str:
 
 def day_bars(series: list[tuple[dt.date, int]], title: str, unit: str) -> SafeString:
     """Bars of a count per day, labelled under the first, the last and every few days."""
-    width, height, left, bottom, top = 640, 180, 34, 26, 10
-    top_value = _nice_max(max((n for _, n in series), default=0))
+    return _day_chart(
+        [(day, {"n": n}) for day, n in series], {"n": BRAND}, {"n": unit}, title, legend=False
+    )
+
+
+def stacked_day_bars(
+    series: list[tuple[dt.date, dict[str, int]]], labels: dict[str, str], title: str
+) -> SafeString:
+    """Per day, one bar split by kind (the community response: positive, neutral, negative)."""
+    return _day_chart(series, RESPONSE_COLOURS, labels, title, legend=True)
+
+
+def _day_chart(series, colours: dict[str, str], labels: dict[str, str], title: str, *, legend):
+    width, left, bottom, top = 640, 34, 44 if legend else 26, 10
+    height = 200 if legend else 180
+    top_value = _nice_max(max((sum(parts.values()) for _, parts in series), default=0))
     plot_w, plot_h = width - left - 6, height - bottom - top
     step = plot_w / max(len(series), 1)
     bar_w = min(max(step * 0.7, 1), 40)
@@ -63,57 +77,10 @@ def day_bars(series: list[tuple[dt.date, int]], title: str, unit: str) -> SafeSt
         f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="11" '
         'fill="#5b6675">0</text>',
     ]
-    for i, (day, n) in enumerate(series):
-        h = plot_h * n / top_value
-        x = left + i * step + (step - bar_w) / 2
-        body.append(
-            format_html(
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" rx="2">'
-                "<title>{}: {} {}</title></rect>",
-                _n(x),
-                _n(top + plot_h - h),
-                _n(bar_w),
-                _n(max(h, 0)),
-                BRAND,
-                _day_label(day, 2),
-                n,
-                unit,
-            )
-        )
-        if i % label_every == 0 or i == len(series) - 1:
-            body.append(
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" font-size="11" '
-                    'fill="#5b6675">{}</text>',
-                    _n(x + bar_w / 2),
-                    height - 8,
-                    _day_label(day, 2),
-                )
-            )
-    return _svg(width, height, title, body)
-
-
-def stacked_day_bars(
-    series: list[tuple[dt.date, dict[str, int]]], labels: dict[str, str], title: str
-) -> SafeString:
-    """Per day, one bar split by kind (the community response: positive, neutral, negative)."""
-    width, height, left, bottom, top = 640, 200, 34, 44, 10
-    totals = [sum(parts.values()) for _, parts in series]
-    top_value = _nice_max(max(totals, default=0))
-    plot_w, plot_h = width - left - 6, height - bottom - top
-    step = plot_w / max(len(series), 1)
-    bar_w = min(max(step * 0.7, 1), 40)
-    label_every = max(1, round(len(series) / 7))
-    body = [
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 6}" y2="{top + plot_h}" '
-        'stroke="#d7dde5"/>',
-        f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" font-size="11" '
-        f'fill="#5b6675">{top_value}</text>',
-    ]
     for i, (day, parts) in enumerate(series):
         x = left + i * step + (step - bar_w) / 2
         y = top + plot_h
-        for key, colour in RESPONSE_COLOURS.items():
+        for key, colour in colours.items():
             n = parts.get(key, 0)
             if not n:
                 continue
@@ -143,21 +110,22 @@ def stacked_day_bars(
                     _day_label(day, 2),
                 )
             )
-    x = left
-    for key, colour in RESPONSE_COLOURS.items():
-        body.append(
-            format_html(
-                '<rect x="{}" y="{}" width="12" height="12" fill="{}" rx="2"/>'
-                '<text x="{}" y="{}" font-size="12" fill="#1b2430">{}</text>',
-                x,
-                height - 14,
-                colour,
-                x + 16,
-                height - 4,
-                labels[key],
+    if legend:
+        x = left
+        for key, colour in colours.items():
+            body.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="12" height="12" fill="{}" rx="2"/>'
+                    '<text x="{}" y="{}" font-size="12" fill="#1b2430">{}</text>',
+                    x,
+                    height - 14,
+                    colour,
+                    x + 16,
+                    height - 4,
+                    labels[key],
+                )
             )
-        )
-        x += 24 + 8 * len(labels[key])
+            x += 24 + 8 * len(labels[key])
     return _svg(width, height, title, body)
 
 

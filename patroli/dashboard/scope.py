@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +43,16 @@ class ScopeError(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+    def as_response(self, request) -> HttpResponse:
+        """400 naming each bad parameter: JSON when the client asks for it, else plain text."""
+        message = _("Some filters are not valid.")
+        if "json" in request.headers.get("Accept", ""):
+            return JsonResponse({"detail": message, "errors": self.errors}, status=400)
+        lines = [message, *(f"{param}: {text}" for param, text in self.errors.items())]
+        return HttpResponse(
+            "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
+        )
 
 
 def _parse_day(value: str, name: str, errors: dict) -> dt.date | None:

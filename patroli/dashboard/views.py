@@ -249,7 +249,7 @@ def map_layer(request, layer: str):
     try:
         scope = Scope.from_request(request)
     except ScopeError as exc:
-        return JsonResponse({"errors": exc.errors}, status=400)
+        return exc.as_response(request)
     builder = {
         "villages": _village_layer,
         "visits": _visit_layer,

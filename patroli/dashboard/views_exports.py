@@ -4,24 +4,13 @@ The query string is the dashboard's (see ``scope.py``), so a commander downloads
 shows and a scheduled job fetches the same URL with a bearer token. See docs/exports.md.
 """
 
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import exports
 from .auth import session_or_token
 from .scope import Scope, ScopeError
-
-
-def _bad_filters(request, error: ScopeError) -> HttpResponse:
-    message = _("Some filters are not valid.")
-    if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"detail": message, "errors": error.errors}, status=400)
-    lines = [message, *(f"{param}: {text}" for param, text in error.errors.items())]
-    return HttpResponse(
-        "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
-    )
 
 
 @require_GET
@@ -33,7 +22,7 @@ def export(request, kind: str, fmt: str):
     try:
         scope = Scope.from_request(request)
     except ScopeError as error:
-        return _bad_filters(request, error)
+        return error.as_response(request)
     name = exports.filename(kind, scope, fmt)
     content_type = exports.FORMATS[fmt]
     if fmt == "xlsx":

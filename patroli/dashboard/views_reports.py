@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -63,16 +63,6 @@ def anev_scope(user, params) -> Scope:
     return Scope.from_params(user, query)
 
 
-def _bad_request(request, error: ScopeError) -> HttpResponse:
-    message = _("Some parameters are not valid.")
-    if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"detail": message, "errors": error.errors}, status=400)
-    lines = [message, *(f"{param}: {text}" for param, text in error.errors.items())]
-    return HttpResponse(
-        "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
-    )
-
-
 def _file(report: Report, fmt: str) -> HttpResponse:
     render, content_type = RENDERERS[fmt]
     response = HttpResponse(render(report), content_type=content_type)
@@ -87,7 +77,7 @@ def daily(request, fmt: str):
     try:
         scope = daily_scope(request.user, request.GET)
     except ScopeError as error:
-        return _bad_request(request, error)
+        return error.as_response(request)
     return _file(daily_report(scope), fmt)
 
 
@@ -97,5 +87,5 @@ def anev(request, fmt: str):
     try:
         scope = anev_scope(request.user, request.GET)
     except ScopeError as error:
-        return _bad_request(request, error)
+        return error.as_response(request)
     return _file(anev_report(scope), fmt)

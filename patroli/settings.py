@@ -131,7 +131,7 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "units.Officer"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "app:today"
+LOGIN_REDIRECT_URL = "dashboard:home"  # the dashboard for commanders, today for officers
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [

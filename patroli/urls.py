@@ -19,6 +19,7 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", include("patroli.portal.urls")),
     path("app/", include("patroli.dashboard.urls")),
+    path("app/", include("patroli.patrols.urls_offline")),
     path("app/", include("patroli.patrols.urls")),
     path("app/aduan/", include("patroli.concerns.urls")),
     path("app/berita/", include("patroli.newsroom.urls")),

@@ -279,3 +279,12 @@ def test_page_embeds_valid_map_configuration(busy):
     assert set(config["layers"]) == {"villages", "visits", "concerns", "incidents", "heat"}
     assert 'data-boundaries="/peta/batas/64.09.04.geojson"' in html
     assert timezone.localdate().isoformat() in html
+
+
+def test_days_are_counted_in_local_time(world):
+    # 00:30 WITA on the 23rd is 16:30 UTC on the 22nd: it belongs to the 23rd.
+    visit(world, world.pps_bumi, at(DAY, 0) + dt.timedelta(minutes=30))
+    visit(world, world.pps_bumi, at(DAY, 23) + dt.timedelta(minutes=50))
+    scope = scope_for(world.kapolsek, **{"from": "2024-01-22", "to": "2024-01-24"})
+    assert [n for _, n in figures.visits_per_day(scope)] == [0, 2, 0]
+    assert [sum(r.values()) for _, r in figures.response_per_day(scope)] == [0, 2, 0]

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Django reads multipart bodies of POST only; the API takes photos by PUT.
+    "ninja.compatibility.files.fix_request_files_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -205,6 +207,11 @@ LOGGING = {
 # Domain settings.
 # A check-in farther than this from the site is flagged (metres).
 PATROLI_CHECKIN_RADIUS_M = int(env("PATROLI_CHECKIN_RADIUS_M", "200"))
+# Most photos stored for one visit.
+PATROLI_VISIT_PHOTOS_MAX = int(env("PATROLI_VISIT_PHOTOS_MAX", "10"))
+# How far (seconds) a visit's times may lie in the future by the server's clock, and how far a
+# device's clock may be off before its batch is corrected by the error measured (see docs/api.md).
+PATROLI_SYNC_MAX_SKEW_S = float(env("PATROLI_SYNC_MAX_SKEW_S", "600"))
 # Days after resolution during which the reporter may reopen a concern.
 PATROLI_REOPEN_DAYS = int(env("PATROLI_REOPEN_DAYS", "14"))
 # Public report form: at most this many reports per client address per hour.

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patroli.core.access import get_visible_or_404, visible
+from patroli.core.photos import photo_response
 from patroli.units.models import Officer, Unit
 
 from .filters import ConcernFilter
@@ -256,7 +257,6 @@ def new(request):
 def photo(request, concern_id, photo_id, size):
     concern = get_visible_or_404(Concern.objects.all(), request.user, pk=concern_id)
     item = ConcernPhoto.objects.filter(concern=concern, pk=photo_id).first()
-    if item is None or size not in ("full", "thumb"):
+    if item is None:
         raise Http404
-    file = item.image if size == "full" else item.thumbnail
-    return FileResponse(file.open("rb"), content_type=item.content_type)
+    return photo_response(item, size)

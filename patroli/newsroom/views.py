@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patroli.concerns.photos import PhotoError, clean_image
 from patroli.core.access import get_visible_or_404, visible
+from patroli.core.photos import PhotoError, clean_image
 from patroli.core.ratelimit import client_ip, over_limit
 from patroli.patrols.models import Visit
 from patroli.units.models import Officer, Unit

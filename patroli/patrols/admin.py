@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Appeal, Dialogue, Participant, Visit
+from .models import Appeal, Dialogue, Participant, Visit, VisitPhoto
 
 
 @admin.register(Appeal)
@@ -29,6 +29,15 @@ class DialogueInline(admin.StackedInline):
     filter_horizontal = ["appeals"]
 
 
+class VisitPhotoInline(admin.TabularInline):
+    model = VisitPhoto
+    extra = 0
+    readonly_fields = ["id", "image", "thumbnail", "content_type", "width", "height", "uploaded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # photos come through the API and the form, which strip their metadata
+
+
 @admin.register(Visit)
 class VisitAdmin(admin.ModelAdmin):
     list_display = ["site", "kind", "unit", "started_at", "distance_m", "far_from_site"]
@@ -37,6 +46,13 @@ class VisitAdmin(admin.ModelAdmin):
     search_fields = ["site__name"]
     raw_id_fields = ["site", "recorded_by"]
     filter_horizontal = ["officers"]
-    readonly_fields = ["id", "distance_m", "far_from_site", "created_at"]
+    readonly_fields = [
+        "id",
+        "distance_m",
+        "far_from_site",
+        "created_at",
+        "recorded_at",
+        "clock_skew_s",
+    ]
     list_select_related = ["site", "unit"]
-    inlines = [DialogueInline]
+    inlines = [DialogueInline, VisitPhotoInline]

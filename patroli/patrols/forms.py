@@ -1,14 +1,31 @@
 import uuid
+from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from patroli.concerns.models import Category
 from patroli.core.access import visible
+from patroli.core.photos import PhotoError, prepare_photo
 from patroli.sites.models import Site
 
 from .models import Appeal, Dialogue, Visit
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several files from one input; cleaned to a list (empty when none was chosen)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [super(PhotosField, self).clean(f, initial) for f in files if f]
 
 
 class VisitForm(forms.Form):
@@ -74,6 +91,12 @@ class VisitForm(forms.Form):
         help_text=_("What the leading officer said, word for word, for a news release."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    photos = PhotosField(
+        label=_("Photos"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG, PNG or WebP, up to 10 MB each. Their location data is removed."),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,11 +113,31 @@ class VisitForm(forms.Form):
         started, ended = data.get("started_at"), data.get("ended_at")
         if started and ended and ended < started:
             self.add_error("ended_at", _("The end comes before the start."))
-        if started and started > timezone.now() + timezone.timedelta(minutes=10):
+        if started and started > timezone.now() + timedelta(
+            seconds=settings.PATROLI_SYNC_MAX_SKEW_S
+        ):
             self.add_error("started_at", _("The start lies in the future."))
         if (data.get("lat") is None) != (data.get("lon") is None):
             self.add_error("lon", _("Give latitude and longitude together."))
         return data
+
+    def clean_photos(self):
+        """The photos checked and encoded, ready to store: a bad one stops the whole form."""
+        uploads = self.cleaned_data["photos"]
+        limit = settings.PATROLI_VISIT_PHOTOS_MAX
+        if len(uploads) > limit:
+            raise forms.ValidationError(
+                _("Too many photos: a visit takes at most %(limit)d.") % {"limit": limit}
+            )
+        photos, errors = [], []
+        for upload in uploads:
+            try:
+                photos.append(prepare_photo(upload))
+            except PhotoError as exc:
+                errors.append(forms.ValidationError(f"{upload.name}: {exc.message}"))
+        if errors:
+            raise forms.ValidationError(errors)
+        return photos
 
     def topic_list(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data["topics"].splitlines() if t.strip()]

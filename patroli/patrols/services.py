@@ -1,4 +1,4 @@
-"""Writes that touch several models: recording a visit with its dialogue and concerns."""
+"""Writes that touch several models: recording a visit with its dialogue, concerns and photos."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
 from patroli.core.geo import distance_m
+from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
 from patroli.elections import risk
 from patroli.elections.services import record_incident
 from patroli.sites.models import Site
 
-from .models import Appeal, Dialogue, Participant, Visit
+from .models import Appeal, Dialogue, Participant, Visit, VisitPhoto
 from .planning import mark_stop_done
 
 
@@ -52,6 +54,15 @@ class IncidentData:
     occurred_at: datetime | None = None  # default: the start of the visit
 
 
+class VisitPhotoError(Exception):
+    """A photo that cannot be added to its visit; ``str(error)`` is a translated message."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code  # "conflict" (the id is another visit's) or "too_many"
+
+
 def checkin_distance(site: Site, lat: float | None, lon: float | None) -> float | None:
     if lat is None or lon is None or not site.has_location:
         return None
@@ -71,13 +82,18 @@ def record_visit(
     dialogue: DialogueData | None = None,
     concerns: list[ConcernData] = (),
     incidents: list[IncidentData] = (),
+    photos: list[CleanPhoto] = (),
     visit_id: uuid.UUID | None = None,
+    recorded_at: datetime | None = None,
+    clock_skew_s: float | None = None,
 ) -> tuple[Visit, bool]:
-    """Store a visit, its dialogue and the concerns raised; (visit, created).
+    """Store a visit, its dialogue, the concerns raised and its photos; (visit, created).
 
     Sending the same ``visit_id`` again returns the stored visit and writes nothing, also when
-    two copies arrive at once (the primary key decides which one wins).
+    two copies arrive at once (the primary key decides which one wins). ``photos`` are checked
+    and encoded beforehand (``prepare_photo``); when anything fails, their files go too.
     """
+    stored: list[VisitPhoto] = []
     # Optimistic: insert, and let the primary key report a copy that is already stored.
     try:
         with transaction.atomic():
@@ -94,12 +110,72 @@ def record_visit(
                 concerns=concerns,
                 incidents=incidents,
                 visit_id=visit_id or uuid.uuid4(),
+                recorded_at=recorded_at,
+                clock_skew_s=clock_skew_s,
             )
+            for photo in photos:
+                stored.append(store_photo(VisitPhoto(visit=visit), photo))
     except IntegrityError:
+        _delete_files(stored)
         if visit_id is not None and (existing := Visit.objects.filter(pk=visit_id).first()):
             return existing, False
         raise
+    except BaseException:
+        _delete_files(stored)
+        raise
     return visit, True
+
+
+def _delete_files(photos: list[VisitPhoto]) -> None:
+    for photo in photos:  # their rows rolled back with the transaction; files do not
+        delete_photo_files(photo)
+
+
+def add_visit_photo(
+    *, visit: Visit, photo_id: uuid.UUID, photo: CleanPhoto
+) -> tuple[VisitPhoto, bool]:
+    """Store ``photo`` (checked and encoded by ``prepare_photo``) under the device's id; (photo,
+    created).
+
+    The same id sent again for the same visit returns the stored photo and writes nothing, also
+    when two copies arrive at once; an id of another visit's photo, or a photo over
+    ``PATROLI_VISIT_PHOTOS_MAX``, raises VisitPhotoError. Files and row are written together or
+    not at all, so an interrupted upload can simply be sent again.
+    """
+    try:
+        with transaction.atomic():
+            # Lock the visit: two uploads at once must not both take the last free place.
+            Visit.objects.select_for_update().get(pk=visit.pk)
+            if (existing := VisitPhoto.objects.filter(pk=photo_id).first()) is not None:
+                return _resent_photo(existing, visit), False
+            check_photo_room(visit)
+            return store_photo(VisitPhoto(id=photo_id, visit=visit), photo), True
+    except IntegrityError:
+        if (existing := VisitPhoto.objects.filter(pk=photo_id).first()) is not None:
+            return _resent_photo(existing, visit), False
+        raise
+
+
+def find_resent_photo(*, visit: Visit, photo_id: uuid.UUID) -> VisitPhoto | None:
+    """The photo stored before under ``photo_id`` for ``visit``, None when new; VisitPhotoError
+    when the id is another visit's."""
+    existing = VisitPhoto.objects.filter(pk=photo_id).first()
+    return None if existing is None else _resent_photo(existing, visit)
+
+
+def check_photo_room(visit: Visit) -> None:
+    """VisitPhotoError when ``visit`` has all the photos it may have."""
+    limit = settings.PATROLI_VISIT_PHOTOS_MAX
+    if VisitPhoto.objects.filter(visit=visit).count() >= limit:
+        raise VisitPhotoError(
+            _("Too many photos: a visit takes at most %(limit)d.") % {"limit": limit}, "too_many"
+        )
+
+
+def _resent_photo(existing: VisitPhoto, visit: Visit) -> VisitPhoto:
+    if existing.visit_id != visit.pk:
+        raise VisitPhotoError(_("This photo id belongs to another visit's photo."), "conflict")
+    return existing
 
 
 def _create_visit(

@@ -8,4 +8,9 @@ urlpatterns = [
     path("kunjungan/", views.visit_list, name="visit-list"),
     path("kunjungan/baru/", views.visit_new, name="visit-new"),
     path("kunjungan/<uuid:visit_id>/", views.visit_detail, name="visit-detail"),
+    path(
+        "kunjungan/<uuid:visit_id>/foto/<uuid:photo_id>/<str:size>/",
+        views.visit_photo,
+        name="visit-photo",
+    ),
 ]

@@ -7,10 +7,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from patroli.core.access import get_visible_or_404, visible
+from patroli.core.photos import photo_response
 from patroli.sites.models import Site
 
 from .forms import ConcernFormSet, ParticipantFormSet, VisitForm
-from .models import Visit
+from .models import Visit, VisitPhoto
 from .planning import todays_stops
 from .services import ConcernData, DialogueData, ParticipantData, record_visit
 
@@ -37,7 +38,7 @@ def today(request):
 def visit_new(request):
     user = request.user
     if request.method == "POST":
-        form = VisitForm(request.POST, user=user)
+        form = VisitForm(request.POST, request.FILES, user=user)
         participants = ParticipantFormSet(request.POST, prefix="p")
         concerns = ConcernFormSet(request.POST, prefix="c")
         if form.is_valid() and participants.is_valid() and concerns.is_valid():
@@ -69,6 +70,7 @@ def visit_new(request):
                     for f in concerns
                     if f.cleaned_data.get("category")
                 ],
+                photos=data["photos"],
                 visit_id=data["client_id"],
             )
             if created:
@@ -105,3 +107,9 @@ def visit_list(request):
 def visit_detail(request, visit_id):
     visit = get_visible_or_404(Visit.objects.with_details(), request.user, pk=visit_id)
     return render(request, "patrols/visit_detail.html", {"visit": visit})
+
+
+@login_required
+def visit_photo(request, visit_id, photo_id, size):
+    photo = get_visible_or_404(VisitPhoto.objects.all(), request.user, pk=photo_id, visit=visit_id)
+    return photo_response(photo, size)

@@ -12,10 +12,11 @@ from django.utils import translation
 from PIL import Image, ImageCms, JpegImagePlugin
 from PIL.PngImagePlugin import PngInfo
 
-from patroli.concerns import photos
 from patroli.concerns.models import Category, ConcernPhoto
-from patroli.concerns.photos import MAX_BYTES, PhotoError, add_photo, check_photo
+from patroli.concerns.photos import add_photo
 from patroli.concerns.services import open_concern
+from patroli.core import photos
+from patroli.core.photos import MAX_BYTES, PhotoError, check_photo
 from patroli.regions.models import Region
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,19 @@ the administrator; the sibling Polsek's officer and a user without a unit get 40
 anonymous users are sent to log in (pages) or get 401 (API).
 """
 
+import io
+import uuid
+
 import pytest
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from PIL import Image
 
 from conftest import api_client
 from patroli.concerns.models import Category
+from patroli.core.photos import prepare_photo
 from patroli.elections import risk
-from patroli.patrols.services import ConcernData, record_visit
+from patroli.patrols.services import ConcernData, add_visit_photo, record_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +39,33 @@ def visit(world):
         started_at="2024-01-23T02:00:00Z",
         concerns=[ConcernData(Category.objects.get(code="hoaks"), "Pesan berantai keliru.")],
     )
+    add_visit_photo(visit=visit, photo_id=uuid.uuid4(), photo=prepare_photo(png()))
     risk.compute_all()
     return visit
+
+
+def png() -> io.BytesIO:
+    file = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(file, "PNG")
+    file.name = "foto.png"
+    file.seek(0)
+    return file
+
+
+def put_photo(client, visit):
+    """Send the visit's stored photo again: 200 for those who may see the visit."""
+    return client.put(
+        f"/api/v1/visits/{visit.pk}/photos/{visit.photos.get().pk}",
+        encode_multipart(BOUNDARY, {"image": png()}),
+        content_type=MULTIPART_CONTENT,
+    )
 
 
 def record_urls(world, visit):
     concern = visit.concerns.get()
     return {
         "page visit detail": f"/app/kunjungan/{visit.pk}/",
+        "page visit photo": f"/app/kunjungan/{visit.pk}/foto/{visit.photos.get().pk}/thumb/",
         "api visit": f"/api/v1/visits/{visit.pk}",
         "api site": f"/api/v1/sites/{world.pps_bumi.pk}",
         "page concern detail": f"/app/aduan/{concern.pk}/",
@@ -83,6 +108,8 @@ def test_records(world, visit, persona):
             client.force_login(user)
             status = client.get(url).status_code
         assert status == (200 if SEES[persona] else 404), f"{persona} {name}: {status}"
+    status = put_photo(api_client(user), visit).status_code
+    assert status == (200 if SEES[persona] else 404), f"{persona} api visit photo: {status}"
 
 
 @pytest.mark.parametrize("persona", SEES)
@@ -107,6 +134,7 @@ def test_anonymous(world, visit, client):
             assert response.status_code == 401, name
         else:
             assert response.status_code == 302 and "/masuk/" in response["Location"], name
+    assert put_photo(client, visit).status_code == 401
     for name, (url, _) in list_urls(world, visit).items():
         response = client.get(url)
         expected = 401 if url.startswith("/api/") else 302

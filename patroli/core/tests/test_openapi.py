@@ -16,6 +16,7 @@ PUBLIC_CONTRACT = {
     ("get", "/api/v1/visits"),
     ("post", "/api/v1/visits"),
     ("get", "/api/v1/visits/{visit_id}"),
+    ("put", "/api/v1/visits/{visit_id}/photos/{photo_id}"),
     ("get", "/api/v1/concerns"),
     ("post", "/api/v1/concerns"),
     ("get", "/api/v1/concerns/{concern_id}"),
@@ -58,8 +59,8 @@ def test_every_route_has_a_schema(client):
             for code in ok:
                 content = operation["responses"][code].get("content", {})
                 assert "application/json" in content, f"{method} {path} {code} has no schema"
-            # Commands on a record (draft, publish) take no body; every other POST does.
-            if method == "post" and not path.endswith(ACTIONS):
+            # Commands on a record (draft, publish) take no body; every other POST and PUT does.
+            if method in ("post", "put") and not path.endswith(ACTIONS):
                 assert "requestBody" in operation, f"{method} {path} documents no body"
     assert routes >= PUBLIC_CONTRACT
 

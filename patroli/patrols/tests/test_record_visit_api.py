@@ -158,6 +158,26 @@ def test_future_start_is_refused(world, api):
     assert ("started_at",) in errors
 
 
+def test_the_devices_save_time_is_stored_and_checked(world, api):
+    client = api(world.officer)
+    body = payload(world.pps_bumi, recorded_at="2024-01-23T11:20:00+08:00")
+    response = client.post("/api/v1/visits", body, content_type="application/json")
+    assert response.status_code == 201
+    assert response.json()["recorded_at"] == "2024-01-23T03:20:00Z"
+    assert response.json()["clock_skew_s"] is None
+    assert Visit.objects.get().recorded_at.isoformat() == "2024-01-23T03:20:00+00:00"
+    future = payload(world.pps_bumi, recorded_at="2099-01-01T10:00:00+08:00")
+    errors = errors_at(client.post("/api/v1/visits", future, content_type="application/json"))
+    assert list(errors) == [("recorded_at",)]
+
+
+def test_a_time_without_its_zone_is_refused(world, api):
+    body = payload(world.pps_bumi, started_at="2024-01-23T10:00:00", ended_at=None)
+    response = api(world.officer).post("/api/v1/visits", body, content_type="application/json")
+    assert response.status_code == 422
+    assert not Visit.objects.exists()
+
+
 def test_officers_of_the_visit(world, api):
     body = payload(world.pps_bumi, officers=[world.officer.pk, world.kapolsek.pk])
     response = api(world.kapolsek).post("/api/v1/visits", body, content_type="application/json")

@@ -2,9 +2,11 @@
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from patroli.concerns.models import Concern
 from patroli.patrols.models import Visit
@@ -106,3 +108,130 @@ def test_two_concurrent_replays_create_nothing_twice(libraries, world, api):
         "exists",
         "exists",
     ]
+
+
+# --- The device's clock -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server_now(monkeypatch):
+    """The server's clock, stopped: the measured skew is then exact."""
+    now = timezone.now().replace(microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    return now
+
+
+def at(moment) -> str:
+    return moment.isoformat()
+
+
+def sync_at(client, visits, sent_at):
+    response = client.post(
+        "/api/v1/sync",
+        {"sent_at": at(sent_at), "visits": visits},
+        content_type="application/json",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_a_device_clock_two_hours_slow_is_measured_and_its_visits_accepted(world, api, server_now):
+    device_now = server_now - timedelta(hours=2)  # the phone's clock is 2 hours behind
+    record = visit(
+        world.pps_bumi,
+        started_at=at(device_now - timedelta(minutes=50)),
+        ended_at=at(device_now - timedelta(minutes=20)),
+        recorded_at=at(device_now - timedelta(minutes=15)),
+    )
+    results = sync_at(api(world.officer), [record], sent_at=device_now)
+    assert results[0]["status"] == "created", results
+    stored = Visit.objects.get()
+    assert stored.clock_skew_s == pytest.approx(7200)
+    assert stored.recorded_at == device_now - timedelta(minutes=15)  # the device's time, as given
+    assert stored.started_at == device_now - timedelta(minutes=50)
+    assert stored.created_at == server_now  # received by the server
+    body = api(world.officer).get(f"/api/v1/visits/{stored.pk}").json()
+    assert body["clock_skew_s"] == pytest.approx(7200)
+    assert body["recorded_at"] is not None
+
+
+def test_a_device_clock_two_hours_fast_is_corrected_before_the_future_check(world, api, server_now):
+    device_now = server_now + timedelta(hours=2)
+    record = visit(world.pps_bumi, started_at=at(device_now - timedelta(minutes=30)))
+    # Without the batch's sent_at the start lies 90 minutes ahead of the server: refused.
+    assert sync(api(world.officer), [record])[0]["status"] == "rejected"
+    results = sync_at(api(world.officer), [record], sent_at=device_now)
+    assert results[0]["status"] == "created", results
+    assert Visit.objects.get().clock_skew_s == pytest.approx(-7200)
+
+
+def test_a_time_after_the_device_sent_its_batch_is_rejected_naming_the_field(
+    world, api, server_now
+):
+    device_now = server_now - timedelta(hours=2)
+    future = visit(
+        world.pps_bumi,
+        # By the server's clock these are 2 hours ahead once the device's error is corrected,
+        # although uncorrected they would lie in the server's past or present.
+        started_at=at(device_now + timedelta(minutes=30)),
+        ended_at=at(device_now + timedelta(hours=1)),
+        recorded_at=at(device_now + timedelta(hours=1)),
+    )
+    good = visit(world.tps_bumi, started_at=at(device_now - timedelta(hours=1)))
+    results = sync_at(api(world.officer), [future, good], sent_at=device_now)
+    assert [r["status"] for r in results] == ["rejected", "created"]
+    message = "The time lies in the future by the server's clock"
+    assert results[0]["errors"] == [
+        {"loc": ["started_at"], "msg": message},
+        {"loc": ["ended_at"], "msg": message},
+        {"loc": ["recorded_at"], "msg": message},
+    ]
+    assert Visit.objects.get().site == world.tps_bumi
+
+
+def test_a_skew_within_the_limit_is_recorded_but_not_corrected(world, api, server_now):
+    device_now = server_now - timedelta(minutes=5)  # could be the network as well as the clock
+    within = visit(world.pps_bumi, started_at=at(server_now + timedelta(minutes=8)))
+    beyond = visit(world.tps_bumi, started_at=at(server_now + timedelta(minutes=11)))
+    results = sync_at(api(world.officer), [within, beyond], sent_at=device_now)
+    assert [r["status"] for r in results] == ["created", "rejected"]
+    assert results[1]["errors"][0]["loc"] == ["started_at"]
+    assert Visit.objects.get().clock_skew_s == pytest.approx(300)
+
+
+def test_the_limit_is_a_setting(world, api, server_now, settings):
+    settings.PATROLI_SYNC_MAX_SKEW_S = 60
+    record = visit(world.pps_bumi, started_at=at(server_now + timedelta(minutes=2)))
+    assert sync(api(world.officer), [record])[0]["status"] == "rejected"
+
+
+def test_without_sent_at_nothing_is_measured(world, api):
+    record = visit(world.pps_bumi, recorded_at="2024-01-23T11:30:00+08:00")
+    assert sync(api(world.officer), [record])[0]["status"] == "created"
+    stored = Visit.objects.get()
+    assert stored.clock_skew_s is None
+    assert stored.recorded_at.isoformat() == "2024-01-23T03:30:00+00:00"
+
+
+def test_times_without_a_zone_are_refused(world, api):
+    client = api(world.officer)
+    record = visit(world.pps_bumi, started_at="2024-01-23T10:00:00")
+    result = sync(client, [record])[0]
+    assert result["status"] == "rejected" and result["errors"][0]["loc"] == ["started_at"]
+    response = client.post(
+        "/api/v1/sync",
+        {"sent_at": "2024-01-23T10:00:00", "visits": [visit(world.pps_bumi)]},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert not Visit.objects.exists()
+
+
+def test_a_replay_keeps_the_first_measurement(world, api, server_now):
+    record = visit(world.pps_bumi)
+    client = api(world.officer)
+    sync_at(client, [record], sent_at=server_now - timedelta(hours=1))
+    results = sync_at(client, [record], sent_at=server_now)
+    assert results[0]["status"] == "exists"
+    assert Visit.objects.get().clock_skew_s == pytest.approx(3600)

@@ -72,6 +72,7 @@ class VisitForm(forms.Form):
     appeals = forms.ModelMultipleChoiceField(
         label=_("Appeals given"),
         queryset=Appeal.objects.filter(active=True),
+        to_field_name="code",  # the codes the API speaks, so the offline form can send them
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -151,7 +152,7 @@ class ParticipantForm(forms.Form):
 
 class ConcernForm(forms.Form):
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.filter(active=True)
+        label=_("Category"), queryset=Category.objects.filter(active=True), to_field_name="code"
     )
     description = forms.CharField(
         label=_("What was raised"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})

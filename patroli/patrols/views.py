@@ -1,8 +1,11 @@
+import time
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -88,8 +91,22 @@ def visit_new(request):
     return render(
         request,
         "patrols/visit_form.html",
-        {"form": form, "participants": participants, "concerns": concerns},
+        {
+            "form": form,
+            "participants": participants,
+            "concerns": concerns,
+            # For the offline form: the times typed are the unit's local time, and a copy kept
+            # on the phone knows how old it is.
+            "utc_offset": _utc_offset(),
+            "rendered_at": int(time.time() * 1000),
+        },
     )
+
+
+def _utc_offset() -> str:
+    """ "+08:00" for Asia/Makassar: the offset of the server's zone now."""
+    raw = timezone.localtime().strftime("%z")
+    return f"{raw[:3]}:{raw[3:]}"
 
 
 @login_required

@@ -45,7 +45,7 @@ def visit_post(at_site, /, **overrides) -> dict:
         "lon": str(NEAR_BUMI[1]),
         "attendees": "25",
         "topics": "Persiapan pemungutan suara\n\n  Keamanan logistik  \n",
-        "appeals": [str(a.pk) for a in appeals],
+        "appeals": [a.code for a in appeals],
         "response": Dialogue.Response.POSITIVE,
         "notes": "Warga antusias.",
         "p-TOTAL_FORMS": "2",
@@ -62,7 +62,7 @@ def visit_post(at_site, /, **overrides) -> dict:
         "c-INITIAL_FORMS": "0",
         "c-MIN_NUM_FORMS": "0",
         "c-MAX_NUM_FORMS": "50",
-        "c-0-category": str(category.pk),
+        "c-0-category": category.code,
         "c-0-description": "Ada kabar pembagian sembako oleh tim sukses.",
     }
     for key, value in overrides.items():
@@ -166,7 +166,7 @@ def test_new_visit_form_shows_appeals_as_checkboxes(world):
     assert len(appeals) >= 2
     for appeal in appeals:
         assert re.search(
-            rf'<input type="checkbox" name="appeals" value="{appeal.pk}"[^>]*>', html
+            rf'<input type="checkbox" name="appeals" value="{appeal.code}"[^>]*>', html
         ), appeal.code
         assert appeal.title in html
     assert 'name="client_id"' in html
@@ -217,7 +217,7 @@ def test_post_full_visit_records_everything(world):
     assert dialogue.topics == ["Persiapan pemungutan suara", "Keamanan logistik"]
     assert dialogue.response == Dialogue.Response.POSITIVE
     assert dialogue.notes == "Warga antusias."
-    assert {str(a.pk) for a in dialogue.appeals.all()} == set(data["appeals"])
+    assert {a.code for a in dialogue.appeals.all()} == set(data["appeals"])
     participants = list(dialogue.participants.values_list("name", "role", "organisation"))
     assert participants == [("Suparman", "Ketua PPS", "PPS Bumi Harapan")]
 

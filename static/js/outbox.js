@@ -213,7 +213,8 @@
         .replace("%(sent)s", counts.sent)
         .replace("%(rejected)s", counts.rejected);
       box.appendChild(summary);
-      if (state) box.appendChild(el("p", "warn", T["state_" + state] || T.state_server));
+      var shown = online() ? state : "network";
+      if (shown) box.appendChild(el("p", "warn outbox-state", T["state_" + shown] || T.state_server));
       if (!records.length) box.appendChild(el("p", "muted", T.empty));
       var list = el("ul", "list outbox-list");
       records.forEach(function (r) {
@@ -289,6 +290,7 @@
     changed();
     if (online()) send();
     window.addEventListener("online", function () { send(); });
+    window.addEventListener("offline", changed);
     setInterval(function () { if (online()) send(); }, 60000);
   }
 

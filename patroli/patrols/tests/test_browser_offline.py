@@ -173,3 +173,34 @@ def test_page_weights_fit_a_slow_link(live_server, libraries, world, capsys):
     assert transferred(first) <= FIRST_LOAD_BUDGET, [r["url"] for r in first]
     assert transferred(later) <= LATER_PAGE_BUDGET, [r["url"] for r in later]
     assert Client().get("/app/sw.js").status_code == 200
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_rejected_visit_stays_on_the_phone_to_be_fixed(live_server, libraries, world):
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    with phone(locale="id-ID", timezone_id="Asia/Makassar") as page:
+        log_in(page, base, world.officer)
+        page.goto(f"{base}/app/kunjungan/baru/")
+        page.select_option("#id_site", value=str(world.pps_bumi.pk))
+        page.fill("#id_started_at", "2099-01-01T10:00")  # in the future by the server's clock
+        page.fill("#id_p-0-name", "Suparno")
+        page.click("#visit-form button[type=submit]")
+        errors = page.locator("#outbox-errors")
+        expect(errors).to_be_visible()
+        expect(page.locator("#id_started_at").locator("xpath=..")).to_contain_text("server")
+        page.goto(f"{base}/app/kotak-keluar/")
+        expect(page.locator("#outbox .status-rejected")).to_have_count(1)
+        page.locator("#outbox a", has_text="Perbaiki").click()
+        expect(page.locator("#outbox-editing")).to_be_visible()
+        expect(page.locator("#id_p-0-name")).to_have_value("Suparno")
+        page.fill("#id_started_at", "2024-01-23T10:00")
+        page.click("#visit-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/app/kunjungan/[0-9a-f-]{36}/$"))
+        expect(page.locator("main")).to_contain_text("Suparno")
+        page.goto(f"{base}/app/kotak-keluar/")
+        expect(page.locator("#outbox .status-sent")).to_have_count(1)
+    visit = Visit.objects.get()
+    assert visit.started_at.year == 2024

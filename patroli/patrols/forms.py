@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from patroli.concerns.models import Category
 from patroli.core.access import visible
 from patroli.core.photos import PhotoError, prepare_photo
+from patroli.elections.models import Incident
 from patroli.sites.models import Site
 
 from .models import Appeal, Dialogue, Visit
@@ -159,5 +160,20 @@ class ConcernForm(forms.Form):
     )
 
 
+class IncidentForm(forms.Form):
+    """A disturbance met during the visit; it happened at the start of the visit."""
+
+    kind = forms.ChoiceField(label=_("Kind of incident"), choices=Incident.Kind.choices)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Incident.Severity.choices)
+    description = forms.CharField(
+        label=_("What happened"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 ParticipantFormSet = forms.formset_factory(ParticipantForm, extra=1, max_num=100)
+# No empty row: an incident row is added on purpose (its kind has no blank choice).
+IncidentFormSet = forms.formset_factory(IncidentForm, extra=0, max_num=50)
 ConcernFormSet = forms.formset_factory(ConcernForm, extra=1, max_num=50)

@@ -13,10 +13,10 @@ from patroli.core.access import get_visible_or_404, visible
 from patroli.core.photos import photo_response
 from patroli.sites.models import Site
 
-from .forms import ConcernFormSet, ParticipantFormSet, VisitForm
+from .forms import ConcernFormSet, IncidentFormSet, ParticipantFormSet, VisitForm
 from .models import Visit, VisitPhoto
 from .planning import todays_stops
-from .services import ConcernData, DialogueData, ParticipantData, record_visit
+from .services import ConcernData, DialogueData, IncidentData, ParticipantData, record_visit
 
 
 @login_required
@@ -44,7 +44,9 @@ def visit_new(request):
         form = VisitForm(request.POST, request.FILES, user=user)
         participants = ParticipantFormSet(request.POST, prefix="p")
         concerns = ConcernFormSet(request.POST, prefix="c")
-        if form.is_valid() and participants.is_valid() and concerns.is_valid():
+        incidents = IncidentFormSet(request.POST, prefix="i")
+        formsets = (participants, concerns, incidents)
+        if form.is_valid() and all(f.is_valid() for f in formsets):
             data = form.cleaned_data
             dialogue = DialogueData(
                 participants=[
@@ -73,6 +75,9 @@ def visit_new(request):
                     for f in concerns
                     if f.cleaned_data.get("category")
                 ],
+                incidents=[
+                    IncidentData(**f.cleaned_data) for f in incidents if f.cleaned_data.get("kind")
+                ],
                 photos=data["photos"],
                 visit_id=data["client_id"],
             )
@@ -88,6 +93,7 @@ def visit_new(request):
         form = VisitForm(user=user, initial=initial)
         participants = ParticipantFormSet(prefix="p")
         concerns = ConcernFormSet(prefix="c")
+        incidents = IncidentFormSet(prefix="i")
     return render(
         request,
         "patrols/visit_form.html",
@@ -95,6 +101,7 @@ def visit_new(request):
             "form": form,
             "participants": participants,
             "concerns": concerns,
+            "incidents": incidents,
             # For the offline form: the times typed are the unit's local time, and a copy kept
             # on the phone knows how old it is.
             "utc_offset": _utc_offset(),

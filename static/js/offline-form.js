@@ -58,6 +58,9 @@
     var concerns = rows("concerns", "c", ["category", "description"])
       .filter(function (c) { return c.category; })
       .map(function (c) { return { category: c.category, description: c.description }; });
+    var incidents = rows("incidents", "i", ["kind", "severity", "description"])
+      .filter(function (i) { return i.kind; })
+      .map(function (i) { return { kind: i.kind, severity: i.severity, description: i.description }; });
     var appeals = Array.prototype.filter.call(form.querySelectorAll("input[name=appeals]"), function (c) {
       return c.checked;
     }).map(function (c) { return c.value; });
@@ -81,7 +84,8 @@
         notes: value("notes"),
         statement: value("statement")
       },
-      concerns: concerns
+      concerns: concerns,
+      incidents: incidents
     };
   }
 
@@ -152,6 +156,7 @@
       return "id_p-" + parts[2] + "-" + parts[3];
     }
     if (parts[0] === "concerns" && parts.length > 2) return "id_c-" + parts[1] + "-" + parts[2];
+    if (parts[0] === "incidents" && parts.length > 2) return "id_i-" + parts[1] + "-" + parts[2];
     if (parts[0] === "dialogue" && parts[1]) return "id_" + parts[1];
     return "id_" + parts[0];
   }

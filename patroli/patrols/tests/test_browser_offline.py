@@ -13,6 +13,8 @@ from PIL import Image
 
 from conftest import PASSWORD, api_client
 from patroli.core.testing import phone, sideways_scroll
+from patroli.concerns.models import Concern
+from patroli.elections.models import Incident
 from patroli.patrols.models import Visit, VisitPhoto
 
 OUTBOX_SCREENSHOT = "/tmp/patroli-outbox.png"  # noqa: S108
@@ -41,7 +43,7 @@ def wait_for_worker(page):
     )
 
 
-def record(page, base, site_id, n, photo=None):
+def record(page, base, site_id, n, photo=None, incident=False):
     page.goto(f"{base}/app/kunjungan/baru/")
     page.select_option("#id_site", value=str(site_id))
     page.fill("#id_p-0-name", f"Peserta {n}")
@@ -49,6 +51,13 @@ def record(page, base, site_id, n, photo=None):
     page.locator("input[name=appeals]").first.check()
     page.locator("input[name=response][value=positive]").check()
     page.fill("#id_topics", f"Kesiapan TPS, kunjungan {n}")
+    page.select_option("#id_c-0-category", index=1)
+    page.fill("#id_c-0-description", f"Masalah yang disampaikan pada kunjungan {n}")
+    if incident:
+        page.click("button[data-add=incidents]")
+        page.select_option("#id_i-0-kind", "money_politics")
+        page.select_option("#id_i-0-severity", "yellow")
+        page.fill("#id_i-0-description", "Pembagian amplop di dekat TPS")
     if photo:
         page.set_input_files(
             "input[name=photos]",
@@ -75,7 +84,7 @@ def test_three_visits_without_signal_are_sent_once(live_server, libraries, world
         page.context.set_offline(True)
 
         record(page, base, site, 1, photo=photo)
-        record(page, base, site, 2)
+        record(page, base, site, 2, incident=True)
         record(page, base, site, 3)
         outbox = page.locator("#outbox")
         expect(outbox.locator(".status-pending")).to_have_count(3)
@@ -94,6 +103,8 @@ def test_three_visits_without_signal_are_sent_once(live_server, libraries, world
 
     assert Visit.objects.count() == 3
     assert VisitPhoto.objects.count() == 1
+    assert Concern.objects.filter(visit__isnull=False).count() == 3
+    assert Incident.objects.get().kind == "money_politics"
     assert sorted(v.dialogue.attendees for v in Visit.objects.select_related("dialogue")) == [
         4,
         5,

@@ -64,6 +64,13 @@ def visit_post(at_site, /, **overrides) -> dict:
         "c-MAX_NUM_FORMS": "50",
         "c-0-category": category.code,
         "c-0-description": "Ada kabar pembagian sembako oleh tim sukses.",
+        "i-TOTAL_FORMS": "1",
+        "i-INITIAL_FORMS": "0",
+        "i-MIN_NUM_FORMS": "0",
+        "i-MAX_NUM_FORMS": "50",
+        "i-0-kind": "intimidation",
+        "i-0-severity": "yellow",
+        "i-0-description": "Seorang warga diancam agar memilih calon tertentu.",
     }
     for key, value in overrides.items():
         if value is None:
@@ -202,6 +209,9 @@ def test_post_full_visit_records_everything(world):
     assert visit.unit == world.sepaku
     assert visit.kind == Visit.Kind.DIALOGIC
     assert visit.recorded_by == world.officer
+    incident = visit.incidents.get()
+    assert (incident.kind, incident.severity) == ("intimidation", "yellow")
+    assert incident.occurred_at == visit.started_at and incident.unit == world.sepaku
     assert list(visit.officers.all()) == [world.officer]
     assert timezone.localtime(visit.started_at).strftime("%Y-%m-%dT%H:%M") == data["started_at"]
     assert timezone.localtime(visit.ended_at).strftime("%Y-%m-%dT%H:%M") == data["ended_at"]

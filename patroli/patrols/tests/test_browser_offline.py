@@ -12,8 +12,8 @@ from django.test import Client
 from PIL import Image
 
 from conftest import PASSWORD, api_client
-from patroli.core.testing import phone, sideways_scroll
 from patroli.concerns.models import Concern
+from patroli.core.testing import phone, sideways_scroll
 from patroli.elections.models import Incident
 from patroli.patrols.models import Visit, VisitPhoto
 

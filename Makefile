@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_PASSWORD ?= patroli-demo
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install install-dev lint format messages bench clean
+.PHONY: run test install install-dev lint format messages bench bench-medium bench-national clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,18 @@ bench: install-dev
 	$(BIN)/python benchmarks/visits_api.py
 	$(BIN)/python benchmarks/plans.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/suite.py --size small
+	$(BIN)/python benchmarks/load.py --duration 30
+
+# The suite on more data (benchmarks/README.md), into an empty scratch database:
+# DATABASE_URL=postgres://127.0.0.1/bench_medium make bench-medium (SQLite without it).
+bench-medium: install-dev
+	$(BIN)/python benchmarks/suite.py --size medium --database-url '$(DATABASE_URL)'
+	$(BIN)/python benchmarks/growth.py
+
+bench-national: install-dev
+	$(BIN)/python benchmarks/suite.py --size national --database-url '$(DATABASE_URL)'
+	$(BIN)/python benchmarks/growth.py
 
 clean:
 	rm -rf $(VENV) node_modules patroli.sqlite3* staticfiles .pytest_cache

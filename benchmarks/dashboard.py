@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/dashboard.py [--size small|medium] [-n 5] [--database-url URL]
                                              [--out PATH] [--profile]
 
-Generates Polda Kalimantan Timur from the shipped regions (10 Polres, 105 Polsek, 1,038 villages),
-a PPS office and T polling stations per village, and 120 days of visits (each with a dialogue),
-concerns, incidents and site risk scores, seeded, so that every run sees the same data:
+Generates Polda Kalimantan Timur from the shipped regions (10 Polres, 105 Polsek, 1,038 villages)
+with ``patroli generate-national``'s generator (patroli/core/generate.py): a PPS office and on
+average T polling stations per village, 120 days of visits (each with a dialogue), concerns,
+incidents, and site risk scores, seeded, so that every run sees the same data:
 
     size    TPS/village  visits   concerns  incidents
     small   3            50,000   5,000     500        (about a minute on 2 cores)
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import os
 import random
@@ -37,17 +37,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SEED = 64
+WITA = ZoneInfo("Asia/Makassar")
 END = dt.date(2024, 1, 23)  # the last day of the generated data and of every measured period
 DAYS = 120
 BATCH = 5000
@@ -55,18 +53,19 @@ BATCH = 5000
 
 @dataclass(frozen=True)
 class Size:
-    regions: tuple[str, ...]  # code prefixes of the regions imported
-    tps: int  # polling stations per village
+    regions: str  # the Kemendagri code prefix of the regions generated
+    tps: int  # polling stations, spread over the villages
     visits: int
     concerns: int
     incidents: int
 
 
 SIZES = {
-    # Penajam Paser Utara only: for the smoke test.
-    "tiny": Size(("64,", "64.09,", "64.09."), 1, 300, 60, 12),
-    "small": Size(("64,", "64."), 3, 50_000, 5_000, 500),
-    "medium": Size(("64,", "64."), 10, 500_000, 50_000, 5_000),
+    # Penajam Paser Utara only (54 villages): for the smoke test.
+    "tiny": Size("64.09", 54, 300, 60, 12),
+    # Kalimantan Timur: 1,038 villages, 3 and 10 TPS each on average.
+    "small": Size("64", 3_114, 50_000, 5_000, 500),
+    "medium": Size("64", 10_380, 500_000, 50_000, 5_000),
 }
 POLRES = "64.09"  # Penajam Paser Utara: the Polres and
 POLSEK = "64.09.04"  # Sepaku: the Polsek measured on their own
@@ -106,295 +105,54 @@ def setup_django(database_url: str, static_root: str) -> None:
 # -- generating a Polda ----------------------------------------------------------------------
 
 
-@contextmanager
-def stamps_as_given(*models):
-    """bulk_create stamps auto_now(_add) fields with the present; generated rows bring their own."""
-    fields = [
-        f
-        for model in models
-        for f in model._meta.concrete_fields
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
-    for f in fields:
-        f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
+def generate(size: Size) -> tuple[dict[str, int], dict]:
+    """The row count of each table, and the commander of each level by level.
 
+    The country comes from ``patroli generate-national``'s generator (patroli/core/generate.py);
+    the site risk scores, which the map's heat layer reads, are this benchmark's own.
+    """
+    from django.apps import apps
 
-def bulk(model, rows, batch: int = BATCH) -> int:
-    """Write an iterable of unsaved rows in batches, one transaction per batch."""
-    from django.db import transaction
-
-    count, chunk = 0, []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == batch:
-            with transaction.atomic():
-                model.objects.bulk_create(chunk)
-            count, chunk = count + len(chunk), []
-    if chunk:
-        with transaction.atomic():
-            model.objects.bulk_create(chunk)
-        count += len(chunk)
-    return count
-
-
-def import_kaltim(size: Size, workdir: Path) -> None:
-    from patroli.regions.importer import DEFAULT_FILE, import_regions
-
-    path = workdir / "regions.csv"
-    with gzip.open(DEFAULT_FILE, "rt", encoding="utf-8") as src, path.open("w") as out:
-        for i, line in enumerate(src):
-            if i == 0 or line.startswith(size.regions):
-                out.write(line)
-    result = import_regions(path)
-    if not result.ok:
-        raise SystemExit(f"region import failed: {result.errors[:3]}")
-
-
-def build_units():
-    """One Polda, a Polres per regency, a Polsek per district; a commander of each level."""
-    from patroli.regions.models import Region
-    from patroli.units.models import Officer, Unit
-
-    polda = Unit.objects.create(code="polda-kaltim", name="Polda Kalimantan Timur", level="polda")
-    polres, polsek = {}, {}
-    for region in Region.objects.filter(level=Region.Level.REGENCY).order_by("code"):
-        name = region.name.removeprefix("Kabupaten ")
-        polres[region.code] = Unit.objects.create(
-            code=f"polres-{region.code.replace('.', '-')}",
-            name=f"Polres {name}",
-            level="polres",
-            parent=polda,
-        )
-    for region in Region.objects.filter(level=Region.Level.DISTRICT).order_by("code"):
-        polsek[region.code] = Unit.objects.create(
-            code=f"polsek-{region.code.replace('.', '-')}",
-            name=f"Polsek {region.name}",
-            level="polsek",
-            parent=polres[region.parent_id],
-        )
-    through = Unit.regions.through
-    through.objects.bulk_create(
-        [through(unit_id=polda.pk, region_id="64")]
-        + [through(unit_id=u.pk, region_id=code) for code, u in {**polres, **polsek}.items()]
-    )
-    officers = {
-        code: Officer(username=f"officer-{unit.code}", unit=unit, role=Officer.Role.OFFICER)
-        for code, unit in polsek.items()
-    }
-    commanders = {
-        level: Officer(username=f"commander-{unit.code}", unit=unit, role=Officer.Role.COMMANDER)
-        for level, unit in [
-            ("polda", polda),
-            ("polres", polres[POLRES]),
-            ("polsek", polsek[POLSEK]),
-        ]
-    }
-    for user in [*officers.values(), *commanders.values()]:
-        user.set_unusable_password()
-    Officer.objects.bulk_create([*officers.values(), *commanders.values()])
-    officer_ids = dict(
-        Officer.objects.filter(role=Officer.Role.OFFICER).values_list("unit_id", "pk")
-    )
-    commanders = {
-        level: Officer.objects.get(username=user.username) for level, user in commanders.items()
-    }
-    return polsek, officer_ids, commanders
-
-
-def local(day: dt.date, seconds: float) -> dt.datetime:
-    from django.utils import timezone
-
-    moment = dt.datetime.combine(day, dt.time.min) + dt.timedelta(seconds=seconds)
-    return moment.replace(tzinfo=timezone.get_current_timezone())
-
-
-def generate(size: Size, workdir: Path) -> tuple[dict[str, int], dict]:
-    """The row count of each table, and the commander of each level by level."""
-    from patroli.concerns.models import TRACKING_ALPHABET, TRACKING_LENGTH, Category, Concern
+    from patroli.core.generate import Options, Progress, generate_country
     from patroli.elections import risk
-    from patroli.elections.models import Incident, RiskScore
-    from patroli.patrols.models import Dialogue, Visit
-    from patroli.regions.models import Region
+    from patroli.elections.models import RiskScore
     from patroli.sites.models import Site
+    from patroli.units.models import Officer
+
+    generate_country(
+        options=Options(
+            regions_prefix=size.regions,
+            tps=size.tps,
+            visits=size.visits,
+            concerns=size.concerns,
+            incidents=size.incidents,
+            end_date=END,
+            days=DAYS,
+            seed=SEED,
+            batch_size=BATCH,
+            analyze=False,  # PostgreSQL gets a VACUUM ANALYZE below; SQLite none, as production
+        ),
+        progress=Progress(line=print),
+    )
 
     rng = random.Random(SEED)
-    first_day = END - dt.timedelta(days=DAYS - 1)
-    end_moment = local(END + dt.timedelta(days=1), 0)
-
-    import_kaltim(size, workdir)
-    polsek, officer_ids, commanders = build_units()
-
-    villages = list(
-        Region.objects.filter(level=Region.Level.VILLAGE)
-        .order_by("code")
-        .values_list("code", "parent_id", "name", "lat", "lng")
-    )
-
-    def sites():
-        for code, district, name, lat, lng in villages:
-            unit = polsek[district]
-            for number in range(size.tps + 1):
-                kind = Site.Kind.TPS if number else Site.Kind.PPS_OFFICE
-                yield Site(
-                    name=f"TPS {number:03d} {name}" if number else f"Kantor PPS {name}",
-                    kind=kind,
-                    village_id=code,
-                    unit=unit,
-                    lat=lat + rng.uniform(-0.01, 0.01),
-                    lng=lng + rng.uniform(-0.01, 0.01),
-                    tps_number=number or None,
-                    voters=rng.randint(150, 300) if number else None,
-                )
-
-    bulk(Site, sites())
-    site_rows = list(
-        Site.objects.order_by("pk").values_list("pk", "unit_id", "village_id", "lat", "lng")
-    )
-
-    def moments(n: int):
-        """n times in the period between 07:00 and 22:00 local, in order: rows arrive as time
-        passes, so that the table's physical order follows the time as in production."""
-        per_day = Counter(rng.randrange(DAYS) for _ in range(n))
-        for offset in range(DAYS):
-            day = first_day + dt.timedelta(days=offset)
-            for seconds in sorted(rng.uniform(7 * 3600, 22 * 3600) for _ in range(per_day[offset])):
-                yield local(day, seconds)
-
-    def near(value: float) -> float:
-        return value + rng.uniform(-0.002, 0.002)
-
-    kinds = Visit.Kind.values
-    responses = Dialogue.Response.values
-
-    def visits():
-        for started in moments(size.visits):
-            site_id, unit_id, _village, lat, lng = rng.choice(site_rows)
-            ended = started + dt.timedelta(minutes=rng.randint(15, 90))
-            distance = rng.expovariate(1 / 60)
-            visit = Visit(
-                id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                site_id=site_id,
-                unit_id=unit_id,
-                kind=rng.choices(kinds, weights=(6, 3, 1))[0],
-                recorded_by_id=officer_ids[unit_id],
-                started_at=started,
-                ended_at=ended,
-                lat=near(lat),
-                lon=near(lng),
-                distance_m=distance,
-                far_from_site=distance > 250,
-                created_at=ended,
-            )
-            yield (
-                visit,
-                Dialogue(
-                    visit_id=visit.id,
-                    attendees=rng.randint(3, 40),
-                    response=rng.choices(responses, weights=(6, 3, 1))[0],
-                ),
-            )
-
-    from django.db import transaction
-
-    with stamps_as_given(Visit, Concern, Incident):
-        pairs = visits()
-        while chunk := list(islice(pairs, BATCH)):
-            with transaction.atomic():
-                Visit.objects.bulk_create([v for v, _d in chunk])
-                Dialogue.objects.bulk_create([d for _v, d in chunk])
-
-        categories = list(Category.objects.values_list("pk", "respond_days"))
-        statuses = Concern.Status.values
-        status_weights = (3, 2, 2, 3, 4, 1, 1, 1, 1)
-        sources = Concern.Source.values
-        alphabet, space = TRACKING_ALPHABET, len(TRACKING_ALPHABET) ** TRACKING_LENGTH
-
-        def tracking_code(i: int) -> str:
-            # A bijection of 0..space-1 (the multiplier is prime to 23): unique, random-looking.
-            n, chars = (i * 7_919_391 + 12_345) % space, []
-            for _ in range(TRACKING_LENGTH):
-                n, digit = divmod(n, len(alphabet))
-                chars.append(alphabet[digit])
-            return "".join(chars)
-
-        def concerns():
-            for i, created in enumerate(moments(size.concerns)):
-                site_id, unit_id, village, lat, lng = rng.choice(site_rows)
-                category, respond_days = rng.choice(categories)
-                status = rng.choices(statuses, weights=status_weights)[0]
-                resolved = (
-                    created + dt.timedelta(hours=rng.uniform(2, 240))
-                    if status in ("resolved", "closed")
-                    else None
-                )
-                located = rng.random() < 0.5
-                yield Concern(
-                    tracking_code=tracking_code(i),
-                    source=rng.choice(sources),
-                    category_id=category,
-                    description=f"Laporan warga nomor {i}",
-                    village_id=village,
-                    site_id=site_id if rng.random() < 0.6 else None,
-                    unit_id=unit_id,
-                    lat=near(lat) if located else None,
-                    lon=near(lng) if located else None,
-                    status=status,
-                    created_at=created,
-                    updated_at=resolved or created,
-                    due_at=created + dt.timedelta(days=respond_days),
-                    resolved_at=resolved,
-                )
-
-        bulk(Concern, concerns())
-
-        incident_kinds = Incident.Kind.values
-        severities = Incident.Severity.values
-        incident_statuses = Incident.Status.values
-
-        def incidents():
-            for occurred in moments(size.incidents):
-                site_id, unit_id, village, lat, lng = rng.choice(site_rows)
-                located = rng.random() < 0.5
-                yield Incident(
-                    id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                    kind=rng.choice(incident_kinds),
-                    severity=rng.choices(severities, weights=(6, 3, 1))[0],
-                    status=rng.choice(incident_statuses),
-                    occurred_at=occurred,
-                    site_id=site_id if rng.random() < 0.6 else None,
-                    village_id=village,
-                    lat=near(lat) if located else None,
-                    lon=near(lng) if located else None,
-                    unit_id=unit_id,
-                    recorded_by_id=officer_ids[unit_id],
-                    created_at=occurred,
-                )
-
-        bulk(Incident, incidents())
-
     weights = risk.get_weights()
-
-    def scores():
-        for site_id, unit_id, *_rest in rng.sample(site_rows, len(site_rows) // 10):
-            score = round(min(100.0, rng.betavariate(2, 4) * 100), 1)
-            yield RiskScore(
+    computed = dt.datetime.combine(END + dt.timedelta(days=1), dt.time.min, tzinfo=WITA)
+    sites = list(Site.objects.order_by("pk").values_list("pk", "unit_id"))
+    scores = []
+    for site_id, unit_id in rng.sample(sites, len(sites) // 10):
+        score = round(min(100.0, rng.betavariate(2, 4) * 100), 1)
+        scores.append(
+            RiskScore(
                 site_id=site_id,
                 unit_id=unit_id,
                 score=score,
                 level=risk.level_for(score, weights),
                 factors=[],
-                computed_at=end_moment,
+                computed_at=computed,
             )
-
-    bulk(RiskScore, scores())
-
-    from django.apps import apps
+        )
+    RiskScore.objects.bulk_create(scores, batch_size=BATCH)
 
     counts = {
         label: apps.get_model(label).objects.count()
@@ -407,6 +165,14 @@ def generate(size: Size, workdir: Path) -> tuple[dict[str, int], dict]:
             "concerns.Concern",
             "elections.Incident",
             "elections.RiskScore",
+        ]
+    }
+    commanders = {
+        level: Officer.objects.select_related("unit").get(unit__code=code, role="commander")
+        for level, code in [
+            ("polda", "polda-64"),
+            ("polres", f"polres-{POLRES.replace('.', '-')}"),
+            ("polsek", f"polsek-{POLSEK.replace('.', '-')}"),
         ]
     }
     return counts, commanders
@@ -543,7 +309,7 @@ def main() -> None:
         raise SystemExit(f"{url} already holds units: give an empty scratch database.")
     vendor = connection.vendor
     began = time.perf_counter()
-    counts, commanders = generate(size, workdir)
+    counts, commanders = generate(size)
     if vendor == "postgresql":
         with connection.cursor() as cursor:  # what autovacuum does after a bulk load
             cursor.execute("VACUUM ANALYZE")

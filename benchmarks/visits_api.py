@@ -124,6 +124,7 @@ def run_api(site, token: str, n: int) -> float:
 
 
 def raw_rows(site, officer, n: int, vendor: str):
+    from patroli.core.search import stems_column
     from patroli.patrols.models import Appeal
 
     appeal_ids = list(
@@ -135,6 +136,7 @@ def raw_rows(site, officer, n: int, vendor: str):
     visits = []
     for i in range(n):
         body = visit_body(site, i)
+        search_text = "\n".join([site.name, *body["dialogue"]["topics"], body["dialogue"]["notes"]])
         vid = uuid.UUID(body["id"])
         started = datetime.fromisoformat(body["started_at"])
         ended = datetime.fromisoformat(body["ended_at"])
@@ -159,6 +161,8 @@ def raw_rows(site, officer, n: int, vendor: str):
                 24.6,
                 False,
                 created,
+                search_text,
+                stems_column(search_text),
             )
         )
     return visits, appeal_ids
@@ -187,6 +191,8 @@ def raw_insert(connect, placeholder: str, visits, appeal_ids, officer_id, per_vi
             "distance_m",
             "far_from_site",
             "created_at",
+            "search_text",
+            "search_stems",
         ],
     )
     officer_sql = sql("patrols_visit_officers", ["visit_id", "officer_id"])

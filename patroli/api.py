@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from patroli.concerns.api import router as concerns_router
+from patroli.core.api_errors import document_errors
 from patroli.elections.api import router as elections_router
 from patroli.elections.api_risk import router as risk_router
 from patroli.newsroom.api import public_router as public_news_router
@@ -13,7 +14,14 @@ from patroli.regions.api import router as regions_router
 from patroli.sites.api import router as sites_router
 from patroli.units.api import router as units_router
 
-api = NinjaAPI(
+
+class PatroliAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        # The contract tells every status a client can get, the errors django-ninja gives too.
+        return document_errors(super().get_openapi_schema(**kwargs))
+
+
+api = PatroliAPI(
     title="Patroli API",
     version="1",
     description="Community policing and election security. Authenticate with "

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django_tasks",
     "django_tasks_db",
+    # Only for its static files: the API docs page then loads Swagger UI from us, not a CDN.
+    "ninja",
     "patroli.core",
     "patroli.regions",
     "patroli.units",
@@ -69,20 +71,28 @@ INSTALLED_APPS = [
     "patroli.newsroom",
     "patroli.portal",
     "patroli.dashboard",
+    "patroli.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "patroli.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # API requests with a NUL character (PostgreSQL text cannot hold one) answer 422.
+    "patroli.core.api_errors.RejectNulMiddleware",
     # Django reads multipart bodies of POST only; the API takes photos by PUT.
     "ninja.compatibility.files.fix_request_files_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Roles in PATROLI_2FA_REQUIRED_ROLES go to the enrolment page until they have enrolled.
+    "patroli.units.middleware.TwoFactorEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Lets the audit trail note the address and browser of the request behind a staff write.
+    "patroli.audit.middleware.AuditRequestMiddleware",
 ]
 
 ROOT_URLCONF = "patroli.urls"
@@ -120,6 +130,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# PostgreSQL read replicas (DATABASE_REPLICA_URLS, comma-separated) become replica1, replica2...;
+# patroli/core/db_router.py sends the reads of dashboard and public pages to one of them and
+# everything else to default. A test run never creates databases on them: they mirror default.
+_replica_urls = env_list("DATABASE_REPLICA_URLS")
+for _number, _url in enumerate(_replica_urls, start=1):
+    DATABASES[f"replica{_number}"] = {
+        **dj_database_url.parse(
+            _url, conn_max_age=int(env("CONN_MAX_AGE", "60")), conn_health_checks=True
+        ),
+        "TEST": {"MIRROR": "default"},
+    }
+if _replica_urls:
+    DATABASE_ROUTERS = ["patroli.core.db_router.ReplicaRouter"]
+    MIDDLEWARE.append("patroli.core.db_router.ReplicaReadsMiddleware")
+if TESTING and env("TEST_REPLICA_URL"):
+    # A second, separate test database (test_<its name>) for the routing test, which turns the
+    # router on by itself: the rest of the suite keeps one database. .ci/run sets it.
+    DATABASES["replica1"] = dj_database_url.parse(env("TEST_REPLICA_URL"))
+PATROLI_DB_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+# Seconds after a write during which the same browser reads from the primary only.
+DATABASE_REPLICA_PIN_SECONDS = int(env("DATABASE_REPLICA_PIN_SECONDS", "15"))
+
 # The cache holds rate-limit counters: shared between app servers when REDIS_URL is set.
 CACHES = {
     "default": {
@@ -138,9 +170,13 @@ LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "patroli.units.passwords.NoNameOrUnitValidator"},
 ]
 
 LANGUAGE_CODE = env("LANGUAGE_CODE", "id")
@@ -167,6 +203,27 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Uploads in an S3-compatible bucket (AWS, MinIO, Ceph...) when AWS_STORAGE_BUCKET_NAME is set,
+# with the prod extra: private objects, streamed to staff by the views that check access (through
+# storage.open), release covers by signed URLs. Without keys boto3 finds its own (an IAM role).
+if env("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            "access_key": env("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE") or None,
+            "location": env("AWS_LOCATION"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": int(env("AWS_QUERYSTRING_EXPIRE", "3600")),
+            # Every release cover is called photo.jpg: never replace another object.
+            "file_overwrite": False,
+        },
+    }
 
 # Background work (e-mail) through Django's tasks interface: the database queue by default, worked
 # by `patroli db_worker`; `make run` and the tests run tasks at once instead.
@@ -177,6 +234,14 @@ TASKS = {
         else env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
     }
 }
+# Or a Redis queue through RQ (the rq extra), worked by
+# `patroli rqworker --job-class django_tasks_rq.Job default`.
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    if not env("REDIS_URL"):
+        raise ImproperlyConfigured("TASKS_BACKEND=django_tasks_rq.RQBackend needs REDIS_URL.")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    # A risk refresh of a whole Polda may take minutes: RQ's default limit is 180 s.
+    RQ_QUEUES = {"default": {"URL": env("REDIS_URL"), "DEFAULT_TIMEOUT": 900}}
 
 # Without collectstatic (the demo, tests) WhiteNoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
@@ -194,6 +259,25 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
 X_FRAME_OPTIONS = "DENY"
+# A login lasts this many seconds (12 hours: a shift). With SESSION_SAVE_EVERY_REQUEST each
+# request starts the time again, so it becomes an idle timeout (at the cost of a session write
+# per request); SESSION_EXPIRE_AT_BROWSER_CLOSE ends it with the browser. See docs/admin-guide.md.
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 3600)))
+SESSION_SAVE_EVERY_REQUEST = env_bool("SESSION_SAVE_EVERY_REQUEST")
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE")
+# HTTPS: HSTS (0 = off; 31536000, a year, once HTTPS works for good), redirect plain HTTP
+# (the health checks of a load balancer excepted).
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REFERRER_POLICY = env("SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env("SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin")
+# Content-Security-Policy (patroli/core/security.py): sent as Report-Only when set (the browser
+# reports and blocks nothing), and reports posted to this address when given.
+PATROLI_CSP_REPORT_ONLY = env_bool("PATROLI_CSP_REPORT_ONLY")
+PATROLI_CSP_REPORT_URI = env("PATROLI_CSP_REPORT_URI")
 
 LOGGING = {
     "version": 1,
@@ -243,6 +327,20 @@ PATROLI_LOGIN_FAILURES = int(env("PATROLI_LOGIN_FAILURES", "5"))
 PATROLI_LOGIN_LOCK_MINUTES = int(env("PATROLI_LOGIN_LOCK_MINUTES", "15"))
 # Lifetime of an API token issued by POST /api/v1/auth/token (days).
 PATROLI_TOKEN_DAYS = int(env("PATROLI_TOKEN_DAYS", "30"))
+# API lists take `limit` (at most 1000) and `offset`, both bounded: see patroli/core/pagination.py.
+NINJA_PAGINATION_CLASS = "patroli.core.pagination.LimitOffset"
+# Roles that must use two-factor authentication (comma-separated, e.g. "commander,admin"): after
+# logging in they can open nothing but the enrolment page until they have set it up.
+PATROLI_2FA_REQUIRED_ROLES = env_list("PATROLI_2FA_REQUIRED_ROLES")
+# Password reset requests: per client address, and per e-mail address (beyond it no mail is
+# sent, and the page says the same as always).
+PATROLI_PASSWORD_RESET_RATE = env("PATROLI_PASSWORD_RESET_RATE", "10/h")
+PATROLI_PASSWORD_RESET_EMAIL_RATE = env("PATROLI_PASSWORD_RESET_EMAIL_RATE", "3/h")
+# Days the audit trail keeps its events (`patroli prune-audit` deletes older ones, leaving a
+# checkpoint to verify from); 0 keeps them forever. See docs/audit.md.
+PATROLI_AUDIT_RETENTION_DAYS = int(env("PATROLI_AUDIT_RETENTION_DAYS", "1825"))
+# For benchmarks/suite.py only: mounts /bench/visit, a view doing one insert (core/bench_views.py).
+PATROLI_BENCH_URLS = env_bool("PATROLI_BENCH_URLS")
 
 if TESTING:
     # Hashing with the production hasher costs ~0.1 s per user; tests create many users.

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from patroli.audit.adminlog import AuditedModelAdmin
+
 from .models import Category, Concern, ConcernEvent, ConcernPhoto, Open311Key
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedModelAdmin):
     list_display = ["name", "code", "group", "severity", "verify_days", "respond_days", "active"]
     list_filter = ["group", "severity", "active"]
     search_fields = ["name", "code"]
@@ -31,7 +33,7 @@ class ConcernPhotoInline(admin.TabularInline):
 
 
 @admin.register(Open311Key)
-class Open311KeyAdmin(admin.ModelAdmin):
+class Open311KeyAdmin(AuditedModelAdmin):
     list_display = ["name", "active", "created_at", "last_used_at"]
     list_editable = ["active"]
     readonly_fields = ["key_hash", "created_at", "last_used_at"]
@@ -41,7 +43,7 @@ class Open311KeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Concern)
-class ConcernAdmin(admin.ModelAdmin):
+class ConcernAdmin(AuditedModelAdmin):
     list_display = [
         "tracking_code",
         "category",

@@ -151,7 +151,11 @@ class ConcernQuery(Schema):
     village: str = ""
     source: str = ""
     overdue: bool = False
-    q: str = ""
+    q: str = Field(
+        "",
+        description="Words to find in the description and address (all of them, any word "
+        "form), best match first. Only common words: none.",
+    )
 
 
 @router.get("/categories", response=list[CategoryOut])

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from patroli.core.search import stem_words
+from patroli.core.search import full_text_search
 from patroli.units.models import hash_token
 
 # No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V): read aloud or typed from paper without doubt.
@@ -68,11 +68,9 @@ class ConcernQuerySet(models.QuerySet):
         """What may appear on a public page, feed or API: never the confidential ones."""
         return self.filter(confidential=False)
 
-    def search(self, query: str):
-        qs = self
-        for stem in stem_words(query):
-            qs = qs.filter(search_stems__contains=f" {stem} ")
-        return qs
+    def search(self, query: str) -> "ConcernQuerySet":
+        """Concerns holding every word of ``query`` (Indonesian full-text), best first."""
+        return full_text_search(self, query)
 
     def with_related(self):
         return self.select_related("category", "village", "unit", "assigned_to", "site")
@@ -119,6 +117,8 @@ class Concern(models.Model):
     }
 
     access_unit_field = "unit"
+    # The text searched (core/search.py); search_stems holds its stems.
+    search_columns = ("description", "address")
 
     client_id = models.UUIDField(
         null=True,
@@ -202,7 +202,7 @@ class Concern(models.Model):
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
     attributes = models.JSONField(_("extra answers"), default=dict, blank=True)
-    # Snowball-stemmed words of the description, for the same Indonesian search on every database.
+    # Snowball stems of search_columns, which SQLite's full-text index reads (core/search.py).
     search_stems = models.TextField(editable=False, blank=True)
 
     objects = ConcernQuerySet.as_manager()

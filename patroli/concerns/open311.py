@@ -15,10 +15,11 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.core.validators import validate_email
 from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -112,11 +113,18 @@ def render_errors(fmt: str, status: int, *descriptions: str) -> HttpResponse:
 
 
 def open311_view(view):
-    """Unknown format → 404; an Open311Error → its status with the spec's error list."""
+    """Unknown format → 404; an Open311Error → its status with the spec's error list; a NUL
+    character in the address or a parameter (PostgreSQL text cannot hold one) → 400."""
 
     def wrapper(request: HttpRequest, *args, fmt: str, **kwargs) -> HttpResponse:
         if fmt not in FORMATS:
             return render_errors("json", 404, f"Unknown format {fmt!r}: use .json or .xml.")
+        if "\x00" in request.path_info or any(
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+        ):
+            return render_errors(
+                fmt, 400, "The request holds a null character, which is not allowed."
+            )
         try:
             return view(request, *args, fmt=fmt, **kwargs)
         except Open311Error as exc:
@@ -432,7 +440,14 @@ def request_attributes(post) -> dict:
 
 
 def create_request(request, fmt):
-    post = request.POST
+    try:
+        post = request.POST
+    except (MultiPartParserError, SuspiciousOperation):  # a broken body, too many fields
+        raise Open311Error(
+            400,
+            "The body is not a form Patroli can read: send application/x-www-form-urlencoded "
+            "(or multipart/form-data with its boundary), within the size and field limits.",
+        ) from None
     key = Open311Key.verify(post.get("api_key", "").strip()) if post.get("api_key") else None
     if key is None:
         raise Open311Error(403, "A valid api_key is required to create a service request.")
@@ -538,3 +553,10 @@ def requests(request, fmt):
     if request.method == "POST":
         return create_request(request, fmt)
     return render(fmt, "service_requests", [request_data(c) for c in filter_requests(request.GET)])
+
+
+@csrf_exempt
+def unknown(request):
+    """Any other address under /open311/v2/: a 404 in the spec's format (XML for an .xml one)."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return render_errors(fmt, 404, f"No Open311 endpoint at {request.path!r}: see discovery.json.")

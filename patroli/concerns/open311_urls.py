@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 routes, included at /open311/v2/; every one ends in .json or .xml."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import open311
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("requests.<str:fmt>", open311.requests, name="requests"),
     path("requests/<str:service_request_id>.<str:fmt>", open311.request_detail, name="request"),
     path("tokens/<str:token>.<str:fmt>", open311.token, name="token"),
+    # Anything else (an empty id, an id with a slash...) answers 404 in the spec's format too.
+    re_path(r"^.*$", open311.unknown, name="unknown"),
 ]

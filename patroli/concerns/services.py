@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from patroli.audit import services as audit
 from patroli.core.search import stems_column
 from patroli.core.workdays import add_working_days
 from patroli.units.models import Unit
@@ -19,6 +20,21 @@ from . import notify
 from .models import Category, Concern, ConcernEvent, new_tracking_code
 
 Status = Concern.Status
+# The fields the audit trail keeps of a new concern (never the reporter's contact details), and
+# of a status change.
+OPENED = (
+    "tracking_code",
+    "status",
+    "source",
+    "village",
+    "unit",
+    "site",
+    "visit",
+    "anonymous",
+    "confidential",
+    "due_at",
+)
+MOVED = ("status", "due_at", "resolved_at", "agency", "duplicate_of")
 
 
 class ConcernError(Exception):
@@ -131,6 +147,9 @@ def open_concern(
     )
     notify.concern_received(concern)
     _refresh_risk(concern)
+    after = audit.snapshot(concern, *OPENED)
+    after["category"] = category.code
+    audit.record(created_by, "concern.open", concern, after=after)
     return concern
 
 
@@ -175,6 +194,7 @@ def move_concern(
             raise ConcernError(_("Name the agency it is referred to."), field="agency")
         concern.agency = agency
     now = timezone.now()
+    before = audit.snapshot(concern, *MOVED)
     from_status = concern.status
     concern.status = to_status
     if to_status == Status.RESOLVED:
@@ -195,6 +215,8 @@ def move_concern(
     if public:
         notify.status_changed(concern, event)
     _refresh_risk(concern)
+    before, after = audit.changes(before, audit.snapshot(concern, *MOVED))
+    audit.record(actor, "concern.move", concern, before=before, after={**after, "public": public})
     return concern
 
 
@@ -206,6 +228,7 @@ def assign_concern(*, concern: Concern, actor, unit: Unit, officer=None, note: s
     ):
         raise ConcernError(_("The officer does not belong to that unit."), field="officer")
     concern = Concern.objects.select_for_update().get(pk=concern.pk)
+    before = audit.snapshot(concern, "unit", "assigned_to")
     concern.unit = unit
     concern.assigned_to = officer
     concern.save(update_fields=["unit", "assigned_to", "updated_at"])
@@ -221,6 +244,9 @@ def assign_concern(*, concern: Concern, actor, unit: Unit, officer=None, note: s
     )
     notify.assigned(concern)
     _refresh_risk(concern)
+    before, after = audit.changes(before, audit.snapshot(concern, "unit", "assigned_to"))
+    # Recorded even when nothing changed: the assignment was confirmed, with a note.
+    audit.record(actor, "concern.assign", concern, before=before, after=after)
     return concern
 
 
@@ -232,6 +258,7 @@ def rate_concern(*, concern: Concern, rating: int, comment: str = "") -> Concern
         raise ConcernError(_("Only a resolved concern can be rated."), field="rating")
     if not 1 <= rating <= 5:
         raise ConcernError(_("Give a rating from 1 to 5."), field="rating")
+    before = audit.snapshot(concern, "rating")
     concern.rating = rating
     concern.rating_comment = comment.strip()
     concern.save(update_fields=["rating", "rating_comment", "updated_at"])
@@ -243,6 +270,7 @@ def rate_concern(*, concern: Concern, rating: int, comment: str = "") -> Concern
         note=_system_note(gettext_lazy("Rated %(rating)s of 5."), {"rating": rating}),
         public=True,
     )
+    audit.record(None, "concern.rate", concern, before=before, after={"rating": rating})
     return concern
 
 

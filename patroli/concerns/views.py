@@ -9,11 +9,13 @@ from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.photos import photo_response
+from patroli.core.search import nothing_to_search
 from patroli.units.models import Officer, Unit
 
 from .filters import ConcernFilter
@@ -42,6 +44,7 @@ def queue(request):
         {
             "page": page,
             "filters": filters,
+            "nothing_to_search": nothing_to_search(filters.q),
             "query": query.urlencode(),
             "statuses": Concern.Status.choices,
             "sources": Concern.Source.choices,
@@ -222,7 +225,12 @@ def bulk(request):
         messages.error(request, line)
     if not done and not refused:
         messages.error(request, _("Choose concerns and an action."))
-    return redirect(request.POST.get("next") or "concerns:queue")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "concerns:queue"  # never send a user off to another site
+    return redirect(back or "concerns:queue")
 
 
 @login_required

@@ -1,25 +1,308 @@
-"""Indonesian search by word stems (Snowball's Indonesian stemmer), the same on every database."""
+"""Indonesian full-text search with the same results on PostgreSQL and SQLite.
+
+One text pipeline, two engines:
+
+* **Words** are runs of ASCII letters and digits, lower-cased; everything else separates them
+  (``TPS-001`` is ``tps 001``, ``Rp100.000`` is ``rp 100 000``). PostgreSQL gets the same
+  words: its index and its queries first replace every other character with a space, so its
+  parser never sees a hyphen, a number with dots, an address or a URL to read its own way.
+* **Stems**: words of letters only go through Snowball's Indonesian stemmer (membagikan,
+  pembagian → bagi); words with a digit are kept as they are. PostgreSQL's ``indonesian``
+  configuration runs the same Snowball algorithm and treats words with digits the same way.
+* **Stopwords** (``data/stopwords_id.txt``) are dropped from queries only, on both databases.
+  Documents keep every word: PostgreSQL's ``indonesian`` configuration has no stopword list and
+  a custom one needs a file in the server's share directory, and leaving them in the SQLite
+  index too keeps both sides equal (a query word whose stem is a stopword, adanya → ada, then
+  finds the same rows on both).
+* Every query word must match (AND); no prefixes, no phrases, no operators. A query is cut to
+  ``MAX_QUERY_CHARS`` characters and ``MAX_QUERY_WORDS`` words.
+
+Engines: on PostgreSQL a GIN index on ``to_tsvector('indonesian', <the model's
+search_columns>)``, queried with ``plainto_tsquery`` and ranked with ``ts_rank``; on SQLite an
+FTS5 table ``<table>_fts`` over the model's ``search_stems`` column, kept by triggers, queried
+with ``MATCH`` (every stem quoted) and ranked with bm25. A searchable model declares
+``search_columns`` and has a ``search_stems`` column written with :func:`stems_column`; its
+queryset's ``search()`` calls :func:`full_text_search`.
+"""
+
+# SQL is built here from table and column names of the models, quoted; what users type is
+# always a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import snowballstemmer
+from django.db import connections
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BooleanField,
+    F,
+    Field,
+    FloatField,
+    Func,
+    QuerySet,
+)
+from django.db.models import Model as DjangoModel
 
-WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 20
+STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords_id.txt"
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+# PostgreSQL's parser reads "1e5x" as the number 1e5 followed by the word x: split the same way.
+_SCIENTIFIC = re.compile(r"(\d+e\d+)([a-z].*)")
 _stemmer = snowballstemmer.stemmer("indonesian")
+
+# The text PostgreSQL indexes and searches; {text} is the model's search_columns joined with
+# spaces. The GIN index is built from this template too, so that the planner recognises it.
+_PG_DOCUMENT = (
+    "to_tsvector('indonesian'::regconfig, regexp_replace({text}, '[^A-Za-z0-9]+', ' ', 'g'))"
+)
+_PG_QUERY = "plainto_tsquery('indonesian'::regconfig, %%s)"  # in a Func template
+
+
+def _load_stopwords() -> frozenset[str]:
+    lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if (w := line.split("#", 1)[0].strip().lower()))
+
+
+STOPWORDS = _load_stopwords()
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased words of ``text``, in order, as both databases split it."""
+    found = []
+    for word in _WORD.findall(text):
+        word = word.lower()
+        if match := _SCIENTIFIC.fullmatch(word):
+            found.extend(match.groups())
+        else:
+            found.append(word)
+    return found
 
 
 @lru_cache(maxsize=20000)
-def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
-
-
-def stem_words(text: str) -> list[str]:
-    """Lower-cased stems of the words of ``text``, in order, duplicates dropped."""
-    return list(dict.fromkeys(_stem(w) for w in WORD.findall(text.casefold())))
+def stem(word: str) -> str:
+    """Snowball's Indonesian stem of a word of letters; a word with a digit as it is."""
+    return _stemmer.stemWord(word) if word.isalpha() else word
 
 
 def stems_column(*texts: str) -> str:
-    """The stored form: stems separated and surrounded by spaces, so ' stem ' matches whole."""
-    stems = stem_words(" ".join(texts))
-    return f" {' '.join(stems)} " if stems else ""
+    """The stored ``search_stems``: the stem of every word of ``texts``, separated by spaces.
+
+    Repeated words stay (they count in the ranking), and so do stopwords (see the module).
+    """
+    return " ".join(stem(word) for word in words(" ".join(texts)))
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a search query that are looked for: no stopwords, no repeats, capped."""
+    text = query[:MAX_QUERY_CHARS]
+    if _WORD.match(query, MAX_QUERY_CHARS):
+        text = re.sub(r"[A-Za-z0-9]+$", "", text)  # do not search for half a word
+    kept = dict.fromkeys(w for w in words(text) if w not in STOPWORDS)
+    return list(kept)[:MAX_QUERY_WORDS]
+
+
+def nothing_to_search(query: str) -> bool:
+    """True when ``query`` has text but no word to look for (only stopwords or punctuation):
+    such a search finds nothing, and a page says why."""
+    return bool(query.strip()) and not query_words(query)
+
+
+def full_text_search(queryset: QuerySet, query: str) -> QuerySet:
+    """The rows of ``queryset`` holding every word of ``query``, best match first.
+
+    A blank query filters nothing; a query without a word to look for finds nothing.
+    """
+    if not query.strip():
+        return queryset
+    terms = query_words(query)
+    if not terms:
+        return queryset.none()
+    model = queryset.model
+    vendor = connections[queryset.db].vendor
+    if vendor == "postgresql":
+        document = _Sql(
+            *(F(column) for column in model.search_columns),
+            template=_PG_DOCUMENT.format(text="%(expressions)s"),
+            arg_joiner=" || ' ' || ",
+            output_field=Field(),  # a tsvector, never read back
+        )
+        text = " ".join(terms)
+        condition = _Sql(
+            document,
+            template=f"%(expressions)s @@ {_PG_QUERY}",
+            params=[text],
+            output_field=BooleanField(),
+        )
+        rank = _Sql(
+            document,
+            # 1: divided by 1 + the log of the length, as bm25 also favours the shorter text.
+            template=f"ts_rank(%(expressions)s, {_PG_QUERY}, 1)",
+            params=[text],
+            output_field=FloatField(),
+        ).desc()
+    elif vendor == "sqlite":
+        quote = connections[queryset.db].ops.quote_name
+        fts = fts_table(model._meta.db_table)
+        match = "search_stems : (" + " ".join(f'"{stem(w)}"' for w in terms) + ")"
+        key = "rowid" if _rowid_keyed(model) else "ref"
+        own = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
+        # The index joined once: every match comes with its rank from the one full-text query.
+        # A rank looked up row by row (a correlated subquery) ran the query again for each
+        # match, which took minutes for a common word over a Polda's visits (benchmarks/).
+        # The ORM cannot join a virtual table: extra(), with names from the model and the query
+        # as a parameter.
+        return queryset.extra(  # noqa: S610
+            tables=[fts],
+            where=[f"{quote(fts)}.{key} = {own}", f"{quote(fts)} MATCH %s"],
+            params=[match],
+            order_by=[f"{fts}.rank", *model._meta.ordering, "-pk"],
+        )
+    else:  # pragma: no cover - the project runs on these two
+        raise NotImplementedError(f"full-text search on {vendor}")
+    return queryset.filter(condition).order_by(rank, *model._meta.ordering, "-pk")
+
+
+class _Sql(Func):
+    """SQL around compiled expressions, followed by ``params`` for its own placeholders."""
+
+    def __init__(self, *expressions, template: str, params=(), arg_joiner=", ", output_field):
+        super().__init__(*expressions, output_field=output_field)
+        self.template = template
+        self.arg_joiner = arg_joiner
+        self.params = tuple(params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = super().as_sql(compiler, connection, **extra_context)
+        return sql, (*params, *self.params)
+
+
+# The indexes ------------------------------------------------------------------------------
+
+
+def fts_table(table: str) -> str:
+    return f"{table}_fts"
+
+
+def _rowid_keyed(model: type[DjangoModel]) -> bool:
+    """An integer primary key is the FTS5 rowid; any other is stored in a ``ref`` column
+    (a rowid that is not an INTEGER PRIMARY KEY may change on VACUUM)."""
+    return isinstance(model._meta.pk, (AutoField, BigAutoField))
+
+
+def install_index(connection, model: type[DjangoModel], columns: tuple[str, ...]) -> None:
+    """Create the search index of ``model`` (a historical model in migrations) if missing.
+
+    PostgreSQL: a GIN index on the document of ``columns``. SQLite: the FTS5 table over
+    ``search_stems``, filled from the table, and its triggers. Safe to run again.
+    """
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        text = " || ' ' || ".join(quote(c) for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(table + '_fulltext')} ON {quote(table)} "
+                f"USING gin ({_PG_DOCUMENT.format(text=text)})"
+            )
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for statement in _sqlite_ddl(model, quote):
+                cursor.execute(statement)
+
+
+def uninstall_index(connection, model: type[DjangoModel]) -> None:
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP INDEX IF EXISTS {quote(table + '_fulltext')}")
+        elif connection.vendor == "sqlite":
+            for event in ("insert", "update", "delete"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {quote(f'{fts_table(table)}_{event}')}")
+            cursor.execute(f"DROP TABLE IF EXISTS {quote(fts_table(table))}")
+
+
+def _sqlite_ddl(model, quote) -> list[str]:
+    """The FTS5 table, refilled from the model's table, and the triggers that keep it.
+
+    A regular FTS5 table, holding its own copy of the stems: deleting from it needs no old
+    values (external-content and contentless tables are corrupted by a delete whose values
+    differ from what was indexed, which can happen after the triggers went missing).
+    """
+    table = model._meta.db_table
+    fts = quote(fts_table(table))
+    pk = quote(model._meta.pk.column)
+    name = quote(table)
+    if _rowid_keyed(model):
+        create = f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(search_stems)"
+        insert = f"INSERT INTO {fts}(rowid, search_stems) VALUES (new.{pk}, new.search_stems);"
+        delete = f"DELETE FROM {fts} WHERE rowid = old.{pk};"
+        fill = f"INSERT INTO {fts}(rowid, search_stems) SELECT {pk}, search_stems FROM {name}"
+        rank = "bm25(1.0)"
+    else:
+        create = f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(search_stems, ref)"
+        insert = f"INSERT INTO {fts}(search_stems, ref) VALUES (new.search_stems, new.{pk});"
+        delete = f"DELETE FROM {fts} WHERE {fts} MATCH 'ref:\"' || old.{pk} || '\"';"
+        fill = f"INSERT INTO {fts}(search_stems, ref) SELECT search_stems, {pk} FROM {name}"
+        rank = "bm25(1.0, 0.0)"  # the ref column does not count
+    trigger = quote(fts_table(table) + "_{}").format
+    return [
+        create,
+        f"DELETE FROM {fts}",
+        fill,
+        f"INSERT INTO {fts}({fts}, rank) VALUES ('rank', '{rank}')",
+        f"CREATE TRIGGER IF NOT EXISTS {trigger('insert')} AFTER INSERT ON {name} "
+        f"BEGIN {insert} END",
+        f"CREATE TRIGGER IF NOT EXISTS {trigger('update')} AFTER UPDATE OF search_stems "
+        f"ON {name} WHEN old.search_stems IS NOT new.search_stems BEGIN {delete} {insert} END",
+        f"CREATE TRIGGER IF NOT EXISTS {trigger('delete')} AFTER DELETE ON {name} "
+        f"BEGIN {delete} END",
+    ]
+
+
+def searchable_models() -> list[type[DjangoModel]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if getattr(m, "search_columns", None)]
+
+
+def _sqlite_names(connection) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _sqlite_triggers(model: type[DjangoModel]) -> set[str]:
+    table = fts_table(model._meta.db_table)
+    return {f"{table}_{event}" for event in ("insert", "update", "delete")}
+
+
+def sqlite_index_intact(connection, model: type[DjangoModel]) -> bool:
+    """Whether the FTS5 table and its three triggers exist."""
+    wanted = {fts_table(model._meta.db_table), *_sqlite_triggers(model)}
+    return wanted <= _sqlite_names(connection)
+
+
+def repair_sqlite_indexes(*, using: str = "default", **kwargs) -> None:
+    """Put back the triggers of SQLite search tables, and refill those tables (after migrate).
+
+    On SQLite, a migration that changes a table in a way ALTER TABLE cannot (adding a NOT NULL
+    column, altering a field) copies it into a new table: its triggers are dropped with the old
+    one, and the search index would silently stop following new rows. A search table that does
+    not exist is left alone: its migration has not run (or was reversed).
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    names = _sqlite_names(connection)
+    for model in searchable_models():
+        if fts_table(model._meta.db_table) in names and not _sqlite_triggers(model) <= names:
+            install_index(connection, model, model.search_columns)

@@ -24,7 +24,8 @@ WIDE_ELEMENTS = """(limit) => Array.from(document.querySelectorAll("body *"))
 
 @contextmanager
 def phone(**context_options):
-    """A page in a fresh Chromium with a phone-sized viewport (or ``viewport=`` another).
+    """A page in a fresh Chromium with a phone-sized viewport (or ``viewport=`` another); the
+    test fails if a page breaks the Content-Security-Policy.
 
     While Playwright runs, Django keeps a *second* database connection for this thread (asgiref
     stores connections per context when an event loop runs), which nobody closes and which makes
@@ -43,8 +44,19 @@ def phone(**context_options):
         )
         context = browser.new_context(**{"viewport": PHONE, **context_options})
         context.set_default_timeout(15_000)
+        # Chromium enforces the Content-Security-Policy and says in the console what it refused:
+        # a test whose pages broke the policy fails, whatever it checked itself.
+        refused = []
+
+        def note_refusal(message):
+            if "Content Security Policy" in message.text:
+                refused.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+        context.on("console", note_refusal)
         try:
             yield context.new_page()
+            if refused:
+                pytest.fail("Content-Security-Policy violations:\n" + "\n".join(refused))
         finally:
             context.close()
             browser.close()
@@ -59,3 +71,15 @@ def sideways_scroll(page) -> list[str]:
         return []
     wide = page.evaluate(WIDE_ELEMENTS, PHONE["width"])
     return [f"{page.url} is {width}px wide: {wide}"]
+
+
+def wait_until(page, expression: str, timeout_ms: int = 15_000) -> None:
+    """Wait until the JavaScript ``expression`` is true in ``page``. Playwright's
+    wait_for_function evaluates its string with eval, which our Content-Security-Policy refuses
+    (no 'unsafe-eval'); page.evaluate goes through the debugger, which it does not restrict."""
+    waited = 0
+    while not page.evaluate(expression):
+        if waited >= timeout_ms:
+            pytest.fail(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(100)
+        waited += 100

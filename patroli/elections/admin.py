@@ -1,17 +1,19 @@
 from django.contrib import admin
 
+from patroli.audit.adminlog import AuditedModelAdmin
+
 from .models import Incident, RiskBaseline, RiskScore, Stage
 
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(AuditedModelAdmin):
     list_display = ["election", "name", "kind", "starts_on", "ends_on", "region"]
     list_filter = ["election", "kind"]
     raw_id_fields = ["region"]
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(AuditedModelAdmin):
     list_display = ["kind", "severity", "status", "occurred_at", "village", "unit"]
     list_filter = ["kind", "severity", "status", "unit"]
     date_hierarchy = "occurred_at"
@@ -19,7 +21,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskBaseline)
-class RiskBaselineAdmin(admin.ModelAdmin):
+class RiskBaselineAdmin(AuditedModelAdmin):
     list_display = [
         "region",
         "social_political",
@@ -33,7 +35,7 @@ class RiskBaselineAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskScore)
-class RiskScoreAdmin(admin.ModelAdmin):
+class RiskScoreAdmin(AuditedModelAdmin):
     list_display = ["site", "village", "unit", "score", "level", "computed_at"]
     list_filter = ["level", "unit"]
     raw_id_fields = ["site", "village"]

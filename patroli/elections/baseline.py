@@ -14,7 +14,7 @@ from pathlib import Path
 from django.db import transaction
 
 from patroli.core.importing import (
-    NOT_UTF8,
+    FileError,
     ImportResult,
     RowError,
     open_csv,
@@ -75,11 +75,8 @@ def import_baselines(path: str | Path) -> ImportResult:
                     continue
                 seen[code] = line
                 parsed.append((line, values))
-    except UnicodeDecodeError:
-        result.errors.append(RowError(None, NOT_UTF8))
-        return result
-    except ValueError as exc:  # a missing column
-        result.errors.append(RowError(1, str(exc)))
+    except FileError as exc:  # missing columns, not UTF-8, not CSV
+        result.errors.append(exc.row_error)
         return result
 
     codes = list(seen)

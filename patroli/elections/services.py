@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from patroli.audit import services as audit
 from patroli.units.models import Unit
 
 from .models import Incident
@@ -57,6 +58,10 @@ def record_incident(
                 recorded_by=recorded_by,
             )
             _refresh_risk(incident)
+            after = audit.snapshot(
+                incident, "kind", "severity", "occurred_at", "village", "site", "visit", "unit"
+            )
+            audit.record(recorded_by, "incident.create", incident, after=after)
     except IntegrityError:
         if incident_id is not None and (stored := Incident.objects.filter(pk=incident_id).first()):
             return stored, False

@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from patroli.core.access import visible
+from patroli.core.access import can_see_unit, visible
+from patroli.units.models import Unit
 
 from .forms import IncidentForm
 from .models import Incident, Stage
@@ -21,14 +22,23 @@ def incidents(request):
         if form.is_valid():
             data = form.cleaned_data
             site = data["site"]
+            village = site.village if site else data["village"]
             try:
+                if site is None:
+                    # The form offers only the sites the user sees; a village typed instead must
+                    # be in the user's jurisdiction too, as in the API.
+                    unit = Unit.objects.responsible_for(village)
+                    if unit is None or not can_see_unit(request.user, unit):
+                        raise IncidentError(
+                            _("This village is outside your unit's jurisdiction."), "village"
+                        )
                 record_incident(
                     recorded_by=request.user,
                     kind=data["kind"],
                     severity=data["severity"],
                     occurred_at=data["occurred_at"],
                     site=site,
-                    village=site.village if site else data["village"],
+                    village=village,
                     description=data["description"],
                     incident_id=data["client_id"],
                 )

@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from patroli.audit.adminlog import AuditedModelAdmin
+
 from .models import BlockedTerm, Comment, Release, Revision
+from .services import NewsroomError, moderate_comments
 
 
 class RevisionInline(admin.TabularInline):
@@ -16,7 +19,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(AuditedModelAdmin):
     list_display = ["title", "unit", "status", "published_at"]
     list_filter = ["status", "unit"]
     search_fields = ["title", "body"]
@@ -26,7 +29,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(AuditedModelAdmin):
     list_display = ["name", "email", "release", "status", "held_because", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "email", "body"]
@@ -36,13 +39,19 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):
-        queryset.update(status=Comment.Status.APPROVED)
+        self._moderate(request, queryset, Comment.Status.APPROVED)
 
     @admin.action(description=_("Mark as spam"))
     def mark_spam(self, request, queryset):
-        queryset.update(status=Comment.Status.SPAM)
+        self._moderate(request, queryset, Comment.Status.SPAM)
+
+    def _moderate(self, request, queryset, status):
+        try:
+            moderate_comments(comments=queryset, actor=request.user, status=status)
+        except NewsroomError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
 
 
 @admin.register(BlockedTerm)
-class BlockedTermAdmin(admin.ModelAdmin):
+class BlockedTermAdmin(AuditedModelAdmin):
     search_fields = ["term"]

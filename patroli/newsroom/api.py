@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from patroli.core.access import get_visible_or_404, visible
@@ -163,10 +163,18 @@ def draft_for_visit(request, visit_id: uuid.UUID):
     return 200, {"title": draft.title, "body": draft.body, "dateline": draft.dateline}
 
 
+class ReleaseFilter(Schema):
+    q: str = Field(
+        "",
+        description="Words to find in the title and text (all of them, any word form), best "
+        "match first. Only common words: none.",
+    )
+
+
 @router.get("/releases", response=list[ReleaseOut])
 @paginate
-def list_releases(request):
-    return visible(Release.objects.all(), request.auth)
+def list_releases(request, filters: Query[ReleaseFilter]):
+    return visible(Release.objects.all(), request.auth).search(filters.q)
 
 
 @router.post("/releases", response={201: ReleaseOut, 403: ErrorOut})
@@ -238,8 +246,8 @@ def moderate(request, comment_id: int, payload: ModerateIn):
 
 @public_router.get("/public/releases", response=list[PublicReleaseOut])
 @paginate
-def public_releases(request):
-    return Release.objects.live().select_related("unit")
+def public_releases(request, filters: Query[ReleaseFilter]):
+    return Release.objects.live().select_related("unit").search(filters.q)
 
 
 @public_router.get("/public/releases/{slug}", response=PublicReleaseDetailOut)

@@ -18,6 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
 from patroli.elections.models import Stage
+from patroli.newsroom.models import Release
 from patroli.units.models import Officer
 
 MONTHS = [
@@ -27,6 +28,7 @@ MONTHS = [
 WEEKDAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 # Indonesia's three time zones by their UTC offset in hours.
 ZONES = {7: "WIB", 8: "WITA", 9: "WIT"}
+DATELINE_MAX = Release._meta.get_field("dateline").max_length
 # More named officers than this are counted instead of listed.
 MAX_NAMED_COMPANIONS = 3
 # First words that stay capitalised when a topic or title is put inside a sentence.
@@ -59,7 +61,7 @@ def draft_release(visit) -> Draft:
     """A draft release of ``visit``; the same visit always gives the same draft."""
     facts = _Facts.of(visit)
     writer = _Writer(facts)
-    dateline = f"{facts.district or facts.village.name}, {indonesian_date(facts.day)} –"
+    dateline = _dateline(facts)
     paragraphs = [
         f"{dateline} {writer.lead()}",
         writer.stage(),
@@ -71,6 +73,17 @@ def draft_release(visit) -> Draft:
     ]
     body = "\n\n".join(p for p in paragraphs if p)
     return Draft(title=writer.title(), dateline=dateline, body=body)
+
+
+def _dateline(facts: _Facts) -> str:
+    """Sepaku, 23 Januari 2024 – : the district, else the village, shortened to fit the column."""
+    when = f", {indonesian_date(facts.day)} –"
+    room = DATELINE_MAX - len(when)
+    places = [p for p in (facts.district, " ".join(facts.village.name.split())) if p]
+    place = next((p for p in places if len(p) <= room), None)
+    if place is None:
+        place = places[0][: room - 1].rstrip() + "…"
+    return place + when
 
 
 # --- The facts of the record -------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from patroli.core.search import stem_words
+from patroli.core.search import full_text_search
 
 from .markup import plain_text, render_markdown
 
@@ -15,12 +15,9 @@ class ReleaseQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(status=Release.Status.PUBLISHED, published_at__lte=now)
 
-    def search(self, query: str):
-        """Releases holding every word of ``query``, compared by Indonesian stems."""
-        qs = self
-        for stem in stem_words(query):
-            qs = qs.filter(search_stems__contains=f" {stem} ")
-        return qs
+    def search(self, query: str) -> "ReleaseQuerySet":
+        """Releases holding every word of ``query`` (Indonesian full-text), best first."""
+        return full_text_search(self, query)
 
 
 class Release(models.Model):
@@ -32,6 +29,8 @@ class Release(models.Model):
         PUBLISHED = "published", _("published")
 
     access_unit_field = "unit"
+    # The text searched (core/search.py); search_stems holds its stems.
+    search_columns = ("title", "body")
 
     unit = models.ForeignKey(
         "units.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="releases"
@@ -65,6 +64,7 @@ class Release(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Snowball stems of search_columns, which SQLite's full-text index reads (core/search.py).
     search_stems = models.TextField(editable=False, blank=True)
 
     objects = ReleaseQuerySet.as_manager()

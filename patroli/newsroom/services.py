@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from patroli.audit import services as audit
 from patroli.core.search import stems_column
 
 from .models import BlockedTerm, Comment, Release, Revision
@@ -94,6 +95,8 @@ def create_release(
         except IntegrityError:  # the same slug was taken a moment ago
             continue
     _revise(release, author, "created", ["title", "dateline", "body"])
+    after = audit.snapshot(release, "title", "slug", "dateline", "body", "status", "visit")
+    audit.record(author, "release.create", release, after=after)
     return release
 
 
@@ -102,6 +105,7 @@ def update_release(*, release: Release, editor, **fields) -> Release:
     """Change the editable fields; a published release stays published (corrections)."""
     _require(can_write(editor))
     release = Release.objects.select_for_update().get(pk=release.pk)
+    before = audit.snapshot(release, *EDITABLE, "slug")
     changed = []
     for name, value in fields.items():
         if name not in EDITABLE:
@@ -123,6 +127,8 @@ def update_release(*, release: Release, editor, **fields) -> Release:
         _prepare(release)
         release.save()
         _revise(release, editor, "edited", changed)
+        before, after = audit.changes(before, audit.snapshot(release, *EDITABLE, "slug"))
+        audit.record(editor, "release.edit", release, before=before, after=after)
     return release
 
 
@@ -135,6 +141,7 @@ def submit_for_review(*, release: Release, actor) -> Release:
     release.status = Release.Status.REVIEW
     release.save(update_fields=["status", "updated_at"])
     _revise(release, actor, "submitted", ["status"])
+    _record_status(actor, "release.submit", release, Release.Status.DRAFT)
     return release
 
 
@@ -145,10 +152,15 @@ def publish_release(*, release: Release, actor, at: datetime | None = None) -> R
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.status == Release.Status.PUBLISHED and release.is_live:
         raise NewsroomError(_("This release is already published."), status=409)
+    before = audit.snapshot(release, "status", "published_at")
     release.status = Release.Status.PUBLISHED
     release.published_at = at or timezone.now()
     release.save(update_fields=["status", "published_at", "updated_at"])
-    _revise(release, actor, "scheduled" if at and at > timezone.now() else "published", ["status"])
+    scheduled = bool(at and at > timezone.now())
+    _revise(release, actor, "scheduled" if scheduled else "published", ["status"])
+    before, after = audit.changes(before, audit.snapshot(release, "status", "published_at"))
+    action = "release.schedule" if scheduled else "release.publish"
+    audit.record(actor, action, release, before=before, after=after)
     return release
 
 
@@ -161,7 +173,12 @@ def unpublish_release(*, release: Release, actor) -> Release:
     release.status = Release.Status.DRAFT
     release.save(update_fields=["status", "updated_at"])
     _revise(release, actor, "unpublished", ["status"])
+    _record_status(actor, "release.unpublish", release, Release.Status.PUBLISHED)
     return release
+
+
+def _record_status(actor, action: str, release: Release, was: str) -> None:
+    audit.record(actor, action, release, before={"status": was}, after={"status": release.status})
 
 
 def hold_reason(*, email: str, body: str, website: str) -> str:
@@ -229,12 +246,48 @@ def post_comment(
     )
 
 
-def moderate_comment(*, comment: Comment, actor, status: str) -> Comment:
+MODERATION_ACTIONS = {
+    Comment.Status.APPROVED: "comment.approve",
+    Comment.Status.REMOVED: "comment.hide",
+    Comment.Status.SPAM: "comment.spam",
+    Comment.Status.PENDING: "comment.hold",
+}
+
+
+def _require_moderator(actor, status: str) -> None:
     if status not in Comment.Status.values:
         raise NewsroomError(_("Unknown status."), field="status")
     _require(actor.is_superuser or actor.role in {"humas", "commander", "admin"})
+
+
+@transaction.atomic
+def moderate_comment(*, comment: Comment, actor, status: str) -> Comment:
+    _require_moderator(actor, status)
+    was = comment.status
     Comment.objects.filter(pk=comment.pk).update(
         status=status, moderated_by=actor, moderated_at=timezone.now()
     )
     comment.refresh_from_db()
+    audit.record(
+        actor,
+        MODERATION_ACTIONS[status],
+        comment,
+        before={"status": was},
+        after={"status": status},
+    )
     return comment
+
+
+@transaction.atomic
+def moderate_comments(*, comments, actor, status: str) -> int:
+    """Moderate several comments at once (the admin's actions): one audit event for the batch."""
+    _require_moderator(actor, status)
+    ids = sorted(comments.values_list("pk", flat=True))
+    count = Comment.objects.filter(pk__in=ids).update(
+        status=status, moderated_by=actor, moderated_at=timezone.now()
+    )
+    if ids:
+        audit.record(
+            actor, MODERATION_ACTIONS[status], Comment, after={"status": status, "comments": ids}
+        )
+    return count

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.photos import PhotoError, clean_image
 from patroli.core.ratelimit import client_ip, over_limit
+from patroli.core.search import nothing_to_search
 from patroli.patrols.models import Visit
 from patroli.units.models import Officer, Unit
 
@@ -52,7 +53,15 @@ def news_list(request):
     page = Paginator(releases, 10).get_page(request.GET.get("page"))
     units = Unit.objects.filter(pk__in=Release.objects.live().values("unit"))
     return render(
-        request, "news/list.html", {"page": page, "unit": unit, "units": units, "q": query}
+        request,
+        "news/list.html",
+        {
+            "page": page,
+            "unit": unit,
+            "units": units,
+            "q": query,
+            "nothing_to_search": nothing_to_search(query),
+        },
     )
 
 

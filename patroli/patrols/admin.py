@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from patroli.audit.adminlog import AuditedModelAdmin
+
 from .models import Appeal, Dialogue, Participant, Visit, VisitPhoto
 
 
 @admin.register(Appeal)
-class AppealAdmin(admin.ModelAdmin):
+class AppealAdmin(AuditedModelAdmin):
     list_display = ["title", "code", "order", "active"]
     list_editable = ["order", "active"]
     search_fields = ["title", "text", "code"]
@@ -16,7 +18,7 @@ class ParticipantInline(admin.TabularInline):
 
 
 @admin.register(Dialogue)
-class DialogueAdmin(admin.ModelAdmin):
+class DialogueAdmin(AuditedModelAdmin):
     list_display = ["visit", "attendees", "response"]
     raw_id_fields = ["visit"]
     filter_horizontal = ["appeals"]
@@ -39,7 +41,7 @@ class VisitPhotoInline(admin.TabularInline):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(AuditedModelAdmin):
     list_display = ["site", "kind", "unit", "started_at", "distance_m", "far_from_site"]
     list_filter = ["kind", "unit", "far_from_site"]
     date_hierarchy = "started_at"

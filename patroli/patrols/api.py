@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 from django.conf import settings
 from django.utils import timezone
@@ -35,6 +35,8 @@ from .services import (
 )
 
 router = Router(tags=["patrols"], auth=AUTH)
+# An id the database can hold: a larger one overflows its 64-bit integers in `IN (...)` (a 500).
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ParticipantIn(Schema):
@@ -76,7 +78,9 @@ class VisitIn(Schema):
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     kind: Literal[tuple(Visit.Kind.values)] = Visit.Kind.DIALOGIC
-    officers: list[int] = Field(default_factory=list, description="Officer ids; default: you")
+    officers: list[RecordId] = Field(
+        default_factory=list, max_length=50, description="Officer ids; default: you"
+    )
     dialogue: DialogueIn | None = None
     concerns: list[ConcernIn] = Field(default_factory=list, max_length=50)
     incidents: list[VisitIncidentIn] = Field(default_factory=list, max_length=50)
@@ -222,6 +226,11 @@ class VisitFilter(Schema):
     site: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    q: str = Field(
+        "",
+        description="Words to find in the site's name and the dialogue's topics, notes and "
+        "statement (all of them, any word form), best match first. Only common words: none.",
+    )
 
 
 class AppealOut(Schema):
@@ -342,6 +351,8 @@ def list_visits(request, filters: Query[VisitFilter]):
         visits = visits.since(filters.since)
     if filters.until:
         visits = visits.until(filters.until)
+    if filters.q:
+        visits = visits.search(filters.q)
     return visits
 
 
@@ -450,7 +461,9 @@ def put_visit_photo(request, visit_id: uuid.UUID, photo_id: uuid.UUID, image: Fi
             return 200, stored
         check_photo_room(visit)
         clean = prepare_photo(image)
-        photo, created = add_visit_photo(visit=visit, photo_id=photo_id, photo=clean)
+        photo, created = add_visit_photo(
+            visit=visit, photo_id=photo_id, photo=clean, actor=request.auth
+        )
     except VisitPhotoError as exc:
         if exc.code == "conflict":
             raise HttpError(409, exc.message) from exc

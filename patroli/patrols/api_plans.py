@@ -195,7 +195,7 @@ def plan_out(plan: PatrolPlan) -> dict:
     }
 
 
-@router.get("/coverage", response=CoverageOut)
+@router.get("/coverage", response={200: CoverageOut, 404: ErrorOut})
 def get_coverage(request, filters: Query[CoverageQuery]):
     """Sites visited within ``days``, overdue and never visited, with the roll-ups and the
     "left alone" list (never visited first, then the longest since the last visit)."""

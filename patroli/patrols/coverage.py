@@ -14,7 +14,9 @@ then the longest since the last visit, the highest risk first on ties. The risk 
 does not compute missing scores, to stay one query.
 
 Everything comes from one query: the sites, their village, unit and stored risk, annotated with
-the start of their last visit.
+the start of their last visit. That loads every site, which takes seconds for a Polda's tens of
+thousands: the coverage page uses :func:`coverage_summary` instead, the same figures counted by
+the database and only the head of the "left alone" list (benchmarks/suite.py measures both).
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import h3
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patroli.sites.models import Site
 from patroli.units.models import Unit
 
 from .models import Visit
-from .planning import site_risks
+from .planning import FALLBACK_RISK, site_risks
 
 VISITED, OVERDUE, NEVER = "visited", "overdue", "never"
 STATUSES = (VISITED, OVERDUE, NEVER)
@@ -61,6 +64,12 @@ class Tally:
     def add(self, status: str) -> None:
         self.total += 1
         setattr(self, status, getattr(self, status) + 1)
+
+    def add_counts(self, visited: int, overdue: int, never: int) -> None:
+        self.total += visited + overdue + never
+        self.visited += visited
+        self.overdue += overdue
+        self.never += never
 
     def _pct(self, count: int) -> float:
         return round(100 * count / self.total, 1) if self.total else 0.0
@@ -195,4 +204,77 @@ def coverage(units, *, days: int = 7, now: datetime | None = None) -> Coverage:
         villages=_worst_first(per_village.values()),
         cells=_worst_first(per_cell.values()),
         left_alone=left_alone,
+    )
+
+
+def coverage_summary(
+    units, *, days: int = 7, now: datetime | None = None, left_alone: int = 100
+) -> Coverage:
+    """What the coverage page shows, counted by the database: the same totals and roll-ups per
+    unit and per village as :func:`coverage` (one grouped query), and the first ``left_alone``
+    sites of its "left alone" list (one more). ``sites`` and ``cells`` stay empty; the whole
+    list's length is ``total.left_alone``."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    sites = Site.objects.filter(unit__in=_units(units))
+    ever = Visit.objects.filter(site=OuterRef("pk"), started_at__lte=now)
+    recent = ever.filter(started_at__gte=cutoff)
+    groups = (
+        sites.values("unit_id", "unit__name", "unit__path", "village_id", "village__name")
+        .annotate(
+            total=Count("pk"),
+            visited=Count("pk", filter=Exists(recent)),
+            seen=Count("pk", filter=Exists(ever)),
+        )
+        .order_by("unit__path", "village_id")
+    )
+    total = Tally(key="all", label="")
+    per_unit: dict[int, Tally] = {}
+    per_village: dict[str, Tally] = {}
+    for row in groups:
+        counts = (row["visited"], row["seen"] - row["visited"], row["total"] - row["seen"])
+        unit_id, village_id = row["unit_id"], row["village_id"]
+        total.add_counts(*counts)
+        per_unit.setdefault(unit_id, Tally(str(unit_id), row["unit__name"])).add_counts(*counts)
+        per_village.setdefault(village_id, Tally(village_id, row["village__name"])).add_counts(
+            *counts
+        )
+
+    last = ever.order_by("-started_at").values("started_at")[:1]
+    head = (
+        sites.annotate(
+            last_visit_at=Subquery(last),
+            risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField()),
+        )
+        .filter(Q(last_visit_at__isnull=True) | Q(last_visit_at__lt=cutoff))
+        .select_related("village", "unit", "risk")
+        # The order of coverage(): never visited first, the longest ago, the riskiest.
+        .order_by(F("last_visit_at").asc(nulls_first=True), "-risk_value", "name", "pk")
+    )
+    statuses = []
+    for site in head[:left_alone]:
+        last_at = site.last_visit_at
+        statuses.append(
+            SiteStatus(
+                site=site,
+                status=NEVER if last_at is None else OVERDUE,
+                last_visit_at=last_at,
+                days_since=None
+                if last_at is None
+                else round((now - last_at).total_seconds() / 86400, 1),
+                risk=float(site.risk_value),
+                cell=h3.latlng_to_cell(site.lat, site.lng, H3_RESOLUTION)
+                if site.has_location
+                else None,
+            )
+        )
+    return Coverage(
+        days=days,
+        now=now,
+        sites=[],
+        total=total,
+        units=list(per_unit.values()),  # in the order of the unit tree
+        villages=_worst_first(per_village.values()),
+        cells=[],
+        left_alone=statuses,
     )

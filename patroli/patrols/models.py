@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.search import full_text_search
+
 
 class Appeal(models.Model):
     """A himbauan from the library: a standard appeal officers give during a dialogue."""
@@ -32,6 +34,10 @@ class VisitQuerySet(models.QuerySet):
     def until(self, moment) -> "VisitQuerySet":
         return self.filter(started_at__lte=moment)
 
+    def search(self, query: str) -> "VisitQuerySet":
+        """Visits holding every word of ``query`` (Indonesian full-text), best first."""
+        return full_text_search(self, query)
+
     def with_details(self) -> "VisitQuerySet":
         return self.select_related(
             "site__village", "unit", "recorded_by", "dialogue"
@@ -54,6 +60,8 @@ class Visit(models.Model):
         ELECTION_GUARD = "election_guard", _("election guard")
 
     access_unit_field = "unit"
+    # The text searched (core/search.py): written by services.record_visit.
+    search_columns = ("search_text",)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey(
@@ -83,6 +91,10 @@ class Visit(models.Model):
     # clock was off when it sent its outbox (server time minus the device's time; + is behind).
     recorded_at = models.DateTimeField(_("saved on the device"), null=True, blank=True)
     clock_skew_s = models.FloatField(_("device clock error (s)"), null=True, blank=True)
+    # What an officer or a commander searches for: the site's name and the dialogue's topics,
+    # notes and statement; and their Snowball stems, which SQLite's full-text index reads.
+    search_text = models.TextField(editable=False, blank=True)
+    search_stems = models.TextField(editable=False, blank=True)
 
     objects = VisitQuerySet.as_manager()
 

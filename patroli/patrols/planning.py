@@ -650,6 +650,8 @@ def create_plan(
     time_limit_s: float | None = None,
 ) -> PatrolPlan:
     """Solve the unit's plan for ``date`` and store it as a draft with its stops."""
+    from patroli.audit import services as audit
+
     from .models import PatrolPlan, PlanStop
 
     _check_request(teams=teams, hours_per_team=hours_per_team, solver=solver)
@@ -688,6 +690,9 @@ def create_plan(
             for route in solution.routes
             for stop in route.stops
         )
+        after = audit.snapshot(plan, "date", "teams", "hours_per_team", "solver", "risk_covered")
+        after["stops"] = sum(len(route.stops) for route in solution.routes)
+        audit.record(created_by, "plan.create", plan, after=after)
     return plan
 
 
@@ -706,6 +711,8 @@ def approve_plan(*, plan: PatrolPlan, actor) -> PatrolPlan:
     Approving again changes nothing. Another approved plan of the same unit and date goes back to
     draft: officers follow one plan a day.
     """
+    from patroli.audit import services as audit
+
     from .models import PatrolPlan
 
     _require_manager(plan, actor)
@@ -713,13 +720,21 @@ def approve_plan(*, plan: PatrolPlan, actor) -> PatrolPlan:
         locked = PatrolPlan.objects.select_for_update().get(pk=plan.pk)
         if locked.status == PatrolPlan.Status.APPROVED:
             return locked
-        PatrolPlan.objects.filter(
+        others = PatrolPlan.objects.filter(
             unit_id=locked.unit_id, date=locked.date, status=PatrolPlan.Status.APPROVED
-        ).update(status=PatrolPlan.Status.DRAFT, approved_by=None, approved_at=None)
+        )
+        superseded = sorted(others.values_list("pk", flat=True))
+        if superseded:
+            others.update(status=PatrolPlan.Status.DRAFT, approved_by=None, approved_at=None)
+        was = locked.status
         locked.status = PatrolPlan.Status.APPROVED
         locked.approved_by = actor
         locked.approved_at = timezone.now()
         locked.save(update_fields=["status", "approved_by", "approved_at"])
+        after = {"status": locked.status}
+        if superseded:
+            after["back_to_draft"] = superseded  # the day's plan approved before this one
+        audit.record(actor, "plan.approve", locked, before={"status": was}, after=after)
     return locked
 
 
@@ -805,6 +820,8 @@ def _save_edit(plan: PatrolPlan, stops: list[PlanStop]) -> None:
 
 def move_stop(*, stop: PlanStop, actor, team: int, order: int) -> PatrolPlan:
     """Move a stop to position ``order`` (1-based) of ``team``; refused if that team runs over."""
+    from patroli.audit import services as audit
+
     from .models import PatrolPlan
 
     plan = stop.plan
@@ -821,6 +838,7 @@ def move_stop(*, stop: PlanStop, actor, team: int, order: int) -> PatrolPlan:
         by_team = {
             t: [s for s in stops if s.team == t and s.pk != moving.pk] for t in {team, moving.team}
         }
+        before = audit.snapshot(moving, "team", "order")
         target = by_team[team]
         target.insert(min(max(order, 1), len(target) + 1) - 1, moving)
         seconds = _retime(plan, by_team, _plan_depot(plan, stops), Params.from_settings())
@@ -832,11 +850,21 @@ def move_stop(*, stop: PlanStop, actor, team: int, order: int) -> PatrolPlan:
                 status=409,
             )
         _save_edit(plan, stops)
+        after = audit.snapshot(moving, "team", "order")
+        audit.record(
+            actor,
+            "plan.stop_move",
+            plan,
+            before={"stop": moving.pk, "site": moving.site_id, **before},
+            after={"stop": moving.pk, "site": moving.site_id, **after},
+        )
     return plan
 
 
 def remove_stop(*, stop: PlanStop, actor) -> PatrolPlan:
     """Take a stop out of a draft plan; the rest of its team's route is re-timed."""
+    from patroli.audit import services as audit
+
     from .models import PatrolPlan
 
     plan = stop.plan
@@ -849,10 +877,12 @@ def remove_stop(*, stop: PlanStop, actor) -> PatrolPlan:
         if removed is None:
             raise PlanError(_("No such stop."), status=404)
         stops.remove(removed)
+        gone = {"stop": removed.pk, **audit.snapshot(removed, "site", "team", "order")}
         removed.delete()
         team = [s for s in stops if s.team == removed.team]
         _retime(plan, {removed.team: team}, _plan_depot(plan, stops), Params.from_settings())
         _save_edit(plan, stops)
+        audit.record(actor, "plan.stop_remove", plan, before=gone)
     return plan
 
 

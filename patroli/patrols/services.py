@@ -10,10 +10,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from patroli.audit import services as audit
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
 from patroli.core.geo import distance_m
 from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
+from patroli.core.search import stems_column
 from patroli.elections import risk
 from patroli.elections.services import record_incident
 from patroli.sites.models import Site
@@ -115,6 +117,8 @@ def record_visit(
             )
             for photo in photos:
                 stored.append(store_photo(VisitPhoto(visit=visit), photo))
+            summary = _visit_summary(visit, officers or [recorded_by], stored)
+            audit.record(recorded_by, "visit.create", visit, after=summary)
     except IntegrityError:
         _delete_files(stored)
         if visit_id is not None and (existing := Visit.objects.filter(pk=visit_id).first()):
@@ -126,13 +130,26 @@ def record_visit(
     return visit, True
 
 
+def _visit_summary(visit: Visit, officers: list, photos: list[VisitPhoto]) -> dict:
+    """What the audit trail keeps of a new visit: where, when, who and how much (the dialogue's
+    words stay in the visit; concerns and incidents have events of their own)."""
+    summary = audit.snapshot(
+        visit, "site", "kind", "started_at", "ended_at", "lat", "lon", "far_from_site"
+    )
+    summary["officers"] = sorted(officer.pk for officer in officers)
+    if visit.clock_skew_s is not None:
+        summary["clock_skew_s"] = visit.clock_skew_s
+    summary["photos"] = [str(photo.pk) for photo in photos]
+    return summary
+
+
 def _delete_files(photos: list[VisitPhoto]) -> None:
     for photo in photos:  # their rows rolled back with the transaction; files do not
         delete_photo_files(photo)
 
 
 def add_visit_photo(
-    *, visit: Visit, photo_id: uuid.UUID, photo: CleanPhoto
+    *, visit: Visit, photo_id: uuid.UUID, photo: CleanPhoto, actor=None
 ) -> tuple[VisitPhoto, bool]:
     """Store ``photo`` (checked and encoded by ``prepare_photo``) under the device's id; (photo,
     created).
@@ -140,7 +157,7 @@ def add_visit_photo(
     The same id sent again for the same visit returns the stored photo and writes nothing, also
     when two copies arrive at once; an id of another visit's photo, or a photo over
     ``PATROLI_VISIT_PHOTOS_MAX``, raises VisitPhotoError. Files and row are written together or
-    not at all, so an interrupted upload can simply be sent again.
+    not at all, so an interrupted upload can simply be sent again. ``actor`` is the uploader.
     """
     try:
         with transaction.atomic():
@@ -149,7 +166,15 @@ def add_visit_photo(
             if (existing := VisitPhoto.objects.filter(pk=photo_id).first()) is not None:
                 return _resent_photo(existing, visit), False
             check_photo_room(visit)
-            return store_photo(VisitPhoto(id=photo_id, visit=visit), photo), True
+            stored = store_photo(VisitPhoto(id=photo_id, visit=visit), photo)
+            audit.record(
+                actor,
+                "visit.photo_add",
+                stored,
+                after={"visit": str(visit.pk), "width": stored.width, "height": stored.height},
+                unit=visit.unit_id,
+            )
+            return stored, True
     except IntegrityError:
         if (existing := VisitPhoto.objects.filter(pk=photo_id).first()) is not None:
             return _resent_photo(existing, visit), False
@@ -178,10 +203,20 @@ def _resent_photo(existing: VisitPhoto, visit: Visit) -> VisitPhoto:
     return existing
 
 
+def visit_search_text(site: Site, dialogue: DialogueData | None) -> str:
+    """What a visit is found by: the site's name, and the dialogue's topics, notes and
+    statement (participants' names and concerns are left out: concerns have their own search)."""
+    parts = [site.name]
+    if dialogue is not None:
+        parts += [*(dialogue.topics or []), dialogue.notes, dialogue.statement]
+    return "\n".join(part for part in parts if part)
+
+
 def _create_visit(
     *, recorded_by, site, dialogue, concerns, incidents, officers, visit_id, **fields
 ) -> Visit:
     distance = checkin_distance(site, fields["lat"], fields["lon"])
+    search_text = visit_search_text(site, dialogue)
     visit = Visit(
         id=visit_id,
         site=site,
@@ -189,6 +224,8 @@ def _create_visit(
         recorded_by=recorded_by,
         distance_m=distance,
         far_from_site=distance is not None and distance > settings.PATROLI_CHECKIN_RADIUS_M,
+        search_text=search_text,
+        search_stems=stems_column(search_text),
         **fields,
     )
     # force_insert: a duplicate id must fail here, not silently update the first copy.

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.photos import photo_response
+from patroli.core.search import nothing_to_search
 from patroli.sites.models import Site
 
 from .forms import ConcernFormSet, IncidentFormSet, ParticipantFormSet, VisitForm
@@ -123,8 +124,14 @@ def visit_list(request):
     )
     if (site_id := request.GET.get("site", "")).isdigit():
         visits = visits.filter(site_id=site_id)
+    if query := request.GET.get("q", "").strip():
+        visits = visits.search(query)
     page = Paginator(visits, 25).get_page(request.GET.get("page"))
-    return render(request, "patrols/visit_list.html", {"page": page})
+    return render(
+        request,
+        "patrols/visit_list.html",
+        {"page": page, "q": query, "nothing_to_search": nothing_to_search(query)},
+    )
 
 
 @login_required

@@ -19,6 +19,7 @@ from django.views.decorators.cache import cache_control, never_cache
 SHELL_STATIC = [
     "css/patroli.css",
     "js/outbox.js",
+    "js/language.js",
     "js/visit-form.js",
     "js/offline-form.js",
     "img/icon-192.png",

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from patroli.core.access import get_visible_or_404, visible
 from patroli.units.models import Unit
 
-from .coverage import coverage
+from .coverage import coverage_summary
 from .models import PatrolPlan, PlanStop
 from .planning import (
     MAX_HOURS,
@@ -94,7 +94,10 @@ def coverage_page(request):
             raise Http404
     elif user.unit is not None:
         unit = user.unit
-    result = coverage(unit if unit is not None else units, days=days)
+    # Counted by the database: a Polda has tens of thousands of sites (coverage() loads them all).
+    result = coverage_summary(
+        unit if unit is not None else units, days=days, left_alone=LEFT_ALONE_SHOWN
+    )
     return render(
         request,
         "patrols/coverage.html",
@@ -103,8 +106,8 @@ def coverage_page(request):
             "unit": unit,
             "units": units,
             "days": days,
-            "left_alone": result.left_alone[:LEFT_ALONE_SHOWN],
-            "more": max(0, len(result.left_alone) - LEFT_ALONE_SHOWN),
+            "left_alone": result.left_alone,
+            "more": result.total.left_alone - len(result.left_alone),
         },
     )
 

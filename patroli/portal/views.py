@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,6 +21,7 @@ from patroli.concerns.services import (
     rate_concern,
     reopen_by_reporter,
 )
+from patroli.core.photos import photo_response
 from patroli.core.ratelimit import client_ip, over_limit
 
 
@@ -156,5 +157,4 @@ def photo(request, code, photo_id, size):
     item = ConcernPhoto.objects.filter(concern=concern, pk=photo_id).first()
     if item is None:
         raise Http404
-    file = item.image if size == "full" else item.thumbnail
-    return FileResponse(file.open("rb"), content_type=item.content_type)
+    return photo_response(item, size)

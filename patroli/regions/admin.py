@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from patroli.audit.adminlog import AuditedModelAdmin
+
 from .models import Region
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "kind", "level", "postal_code"]
     list_filter = ["level", "kind"]
     search_fields = ["code", "search_name"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.db import transaction
 
 from patroli.core.importing import (
-    NOT_UTF8,
+    FileError,
     ImportAborted,
     ImportResult,
     RowError,
@@ -116,11 +116,9 @@ def import_regions(path: str | Path = DEFAULT_FILE, *, max_errors: int = 100) ->
         result.created = result.updated = result.unchanged = 0
         result.errors.sort(key=lambda e: e.line)
         return result
-    except UnicodeDecodeError:
-        result.errors.append(RowError(None, NOT_UTF8))
-        return result
-    except ValueError as exc:  # a missing column
-        result.errors.append(RowError(1, str(exc)))
+    except FileError as exc:  # missing columns, not UTF-8, not CSV: nothing was written
+        result.created = result.updated = result.unchanged = 0
+        result.errors.append(exc.row_error)
         return result
     result.written = True
     return result

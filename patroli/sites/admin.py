@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from patroli.audit.adminlog import AuditedModelAdmin
+
 from .models import Site
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(AuditedModelAdmin):
     list_display = ["name", "kind", "village", "unit", "tps_number", "voters"]
     list_filter = ["kind", "unit"]
     search_fields = ["name", "village__search_name"]

@@ -111,6 +111,11 @@ def create_site(request, payload: SiteIn):
         get_visible_or_404(Site.objects.all(), request.auth, pk=existing.pk)
     fields = payload.dict(exclude={"name", "kind", "village", "unit"})
     site, created = upsert_site(
-        village=village, kind=payload.kind, name=payload.name, unit=unit, **fields
+        village=village,
+        kind=payload.kind,
+        name=payload.name,
+        unit=unit,
+        actor=request.auth,
+        **fields,
     )
     return (201 if created else 200), site

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from django.db import transaction
 
+from patroli.audit import services as audit
 from patroli.core.importing import (
-    NOT_UTF8,
+    FileError,
     ImportAborted,
     ImportResult,
     RowError,
@@ -101,8 +102,10 @@ def parse_row(row: dict[str, str], lookups: _Lookups) -> Site:
     )
 
 
-def import_sites(path: str | Path, *, skip_invalid: bool = False) -> ImportResult:
-    """All or nothing, unless ``skip_invalid``: then the good rows are written, the bad reported."""
+def import_sites(path: str | Path, *, skip_invalid: bool = False, actor=None) -> ImportResult:
+    """All or nothing, unless ``skip_invalid``: then the good rows are written, the bad reported.
+
+    The audit trail gets one event for the run, with its counts."""
     result = ImportResult()
     lookups = _Lookups()
     seen: dict[tuple, int] = {}
@@ -124,14 +127,24 @@ def import_sites(path: str | Path, *, skip_invalid: bool = False) -> ImportResul
                 _upsert(site, result)
             if result.errors and not skip_invalid:
                 raise ImportAborted
+            audit.record(
+                actor,
+                "site.import",
+                Site,
+                after={
+                    "file": Path(path).name,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                    "skipped": len(result.errors),
+                },
+            )
     except ImportAborted:
         result.created = result.updated = result.unchanged = 0
         return result
-    except UnicodeDecodeError:
-        result.errors.append(RowError(None, NOT_UTF8))
-        return result
-    except ValueError as exc:  # a missing column
-        result.errors.append(RowError(1, str(exc)))
+    except FileError as exc:  # missing columns, not UTF-8, not CSV: nothing was written
+        result.created = result.updated = result.unchanged = 0
+        result.errors.append(exc.row_error)
         return result
     result.written = True
     return result

@@ -170,3 +170,44 @@ class ApiToken(models.Model):
             expires_at=timezone.now() + timedelta(days=settings.PATROLI_TOKEN_DAYS),
         )
         return token, raw
+
+
+class TwoFactor(models.Model):
+    """An officer's authenticator app (TOTP, RFC 6238), stored once confirmed with a code.
+
+    The secret must be readable to check codes; ``last_step`` is the time step of the last code
+    accepted, so that a code seen over a shoulder cannot be used a second time."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor"
+    )
+    secret = models.CharField(max_length=64, editable=False)
+    enabled_at = models.DateTimeField(_("enabled"), auto_now_add=True)
+    last_step = models.BigIntegerField(null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("two-factor authentication")
+        verbose_name_plural = _("two-factor authentications")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that replaces the authenticator app once (a lost phone). Only its keyed
+    hash is stored (see twofactor.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        indexes = [models.Index(fields=["user", "code_hash"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} #{self.pk}"

@@ -142,6 +142,16 @@ def test_bulk_action_moves_each_and_reports_refusals(world):
     assert b.display_code in text  # the refusal names the concern
 
 
+def test_bulk_action_goes_back_only_to_this_site(world):
+    a = make()
+    client = logged_in(world.kapolsek)
+    data = {"ids": [a.pk], "action": "status:verified", "note": ""}
+    away = client.post("/app/aduan/massal/", {**data, "next": "https://evil.example/x"})
+    assert away["Location"] == "/app/aduan/"
+    here = client.post("/app/aduan/massal/", {**data, "next": "/app/aduan/?status=verified"})
+    assert here["Location"] == "/app/aduan/?status=verified"
+
+
 def test_staff_entry(world):
     client = logged_in(world.officer)
     response = client.post(

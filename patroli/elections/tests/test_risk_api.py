@@ -240,7 +240,7 @@ def test_site_page_shows_each_factor(scored):
     page = response.content.decode()
     for name in ("open_concerns", "incidents", "days_since_visit", "stage_multiplier"):
         assert str(risk.LABELS[name])[1:] in page
-    assert 'style="width: ' in page
+    assert '<rect class="bar" width="' in page
 
 
 def test_site_page_of_another_unit_is_404(scored):

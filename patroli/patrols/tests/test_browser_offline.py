@@ -13,7 +13,7 @@ from PIL import Image
 
 from conftest import PASSWORD, api_client
 from patroli.concerns.models import Concern
-from patroli.core.testing import phone, sideways_scroll
+from patroli.core.testing import phone, sideways_scroll, wait_until
 from patroli.elections.models import Incident
 from patroli.patrols.models import Visit, VisitPhoto
 
@@ -38,9 +38,7 @@ def log_in(page, base, user):
 
 
 def wait_for_worker(page):
-    page.wait_for_function(
-        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000
-    )
+    wait_until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
 
 def record(page, base, site_id, n, photo=None, incident=False):

@@ -7,7 +7,14 @@ import h3
 import pytest
 
 from patroli.elections.models import RiskScore
-from patroli.patrols.coverage import H3_RESOLUTION, NEVER, OVERDUE, VISITED, coverage
+from patroli.patrols.coverage import (
+    H3_RESOLUTION,
+    NEVER,
+    OVERDUE,
+    VISITED,
+    coverage,
+    coverage_summary,
+)
 from patroli.patrols.models import Visit
 from patroli.sites.models import Site
 from patroli.units.models import Unit
@@ -145,3 +152,32 @@ def test_no_sites(world):
     result = coverage(Unit.objects.none(), days=7, now=NOW)
     assert result.total.total == 0 and result.total.visited_pct == 0.0
     assert result.left_alone == [] and result.cells == []
+
+
+def tallies(rows):
+    return [(t.key, t.label, t.total, t.visited, t.overdue, t.never) for t in rows]
+
+
+def heads(statuses):
+    return [(s.site.pk, s.status, s.last_visit_at, s.days_since, s.risk, s.cell) for s in statuses]
+
+
+@pytest.mark.parametrize("days", [7, 14])
+def test_summary_counts_what_coverage_does(world, places, days):
+    for units in (world.sepaku, world.polres, Unit.objects.filter(pk=world.penajam.pk)):
+        full = coverage(units, days=days, now=NOW)
+        summary = coverage_summary(units, days=days, now=NOW, left_alone=3)
+        assert tallies([summary.total]) == tallies([full.total])
+        assert tallies(summary.units) == tallies(full.units)
+        assert tallies(summary.villages) == tallies(full.villages)
+        assert heads(summary.left_alone) == heads(full.left_alone[:3])
+        assert summary.total.left_alone == len(full.left_alone)
+        assert summary.sites == [] and summary.cells == []
+
+
+def test_summary_two_queries_whatever_the_sites(world, places, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        result = coverage_summary(world.polres, days=7, now=NOW, left_alone=100)
+        assert [s.site.village.name for s in result.left_alone][:1] == ["Pemaluan"]
+    empty = coverage_summary(Unit.objects.none(), days=7, now=NOW)
+    assert empty.total.total == 0 and empty.left_alone == [] and empty.villages == []

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from patroli.audit import services as audit
 from patroli.concerns.models import Open311Key
 
 
@@ -19,7 +21,9 @@ class Command(BaseCommand):
         max_length = Open311Key._meta.get_field("name").max_length
         if len(name) > max_length:
             raise CommandError(f"The name is longer than {max_length} characters.")
-        key, raw = Open311Key.issue(name)
+        with transaction.atomic():
+            key, raw = Open311Key.issue(name)
+            audit.record(None, "open311_key.issue", key, after={"name": key.name})
         self.stdout.write(
             f"Open311 key {key.pk} issued to {key.name!r}. It is shown only now; "
             "deactivate it in the admin (Open311 keys) if it leaks."

@@ -1,0 +1,21 @@
+"""The API's lists: django-ninja's limit and offset, both bounded.
+
+Unbounded, a huge ``limit`` or ``offset`` overflows the database's 64-bit integers (a 500 on
+SQLite and PostgreSQL alike); bounded, it is a 422 that names the parameter.
+"""
+
+from ninja import Field, Schema
+from ninja.conf import settings
+from ninja.pagination import LimitOffsetPagination
+
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+
+
+class LimitOffset(LimitOffsetPagination):
+    class Input(Schema):
+        limit: int = Field(settings.PAGINATION_PER_PAGE, ge=1, le=MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    def __init__(self, max_limit: int = MAX_LIMIT, **kwargs):
+        super().__init__(max_limit=max_limit, **kwargs)

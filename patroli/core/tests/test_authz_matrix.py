@@ -533,6 +533,8 @@ CHECKS: list[Check] = [
     ),
     public("sitemap.xml", marker="/berita/{slug}/"),
     public("open311/v2/discovery.<str:fmt>", "/open311/v2/discovery.json", sided=False),
+    # Any other address under /open311/v2/: the spec's 404, for everyone.
+    public("open311/v2/^.*$", "/open311/v2/nowhere.json", ok=404, sided=False),
     public("open311/v2/services.<str:fmt>", "/open311/v2/services.xml", sided=False),
     public(
         "open311/v2/services/<str:service_code>.<str:fmt>",

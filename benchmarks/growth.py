@@ -7,6 +7,7 @@ each pair of consecutive sizes, every row gets its cost ratio (the time of the l
 the smaller; for a rate, the inverse: the time of one item), the data ratio (visits in the
 database) and the scope ratio (the rows the figure looks at, ``n``), and a verdict from the
 exponent k of cost ~ data^k: sub-linear (k < 0.8), linear (0.8 to 1.2), super-linear (k > 1.2).
+The floor's own growth (``floor x``, the baseline's) is shown beside it: what the data alone costs.
 A row whose scope stays the same (a Polsek, one incident, a batch of visits) should stay flat:
 an index serves it.
 """
@@ -49,6 +50,8 @@ def compare(small: list[dict], large: list[dict]) -> list[dict]:
         if old is None or not old["value"] or not row["value"]:
             continue
         cost_ratio = cost(row) / cost(old)
+        floor = {"value": row["baseline"], "unit": row["unit"]}
+        floor_ratio = cost(floor) / cost({"value": old["baseline"], "unit": old["unit"]})
         data_ratio = row["db_visits"] / old["db_visits"]
         scope_ratio = row["n"] / old["n"] if old.get("n") else None
         exponent = math.log(cost_ratio) / math.log(data_ratio) if data_ratio > 1 else 0.0
@@ -56,6 +59,7 @@ def compare(small: list[dict], large: list[dict]) -> list[dict]:
             {
                 "name": row["name"],
                 "cost_ratio": cost_ratio,
+                "floor_ratio": floor_ratio,
                 "data_ratio": data_ratio,
                 "scope_ratio": scope_ratio,
                 "exponent": exponent,
@@ -79,12 +83,14 @@ def main() -> None:
             shown = True
             grown = rows_b[0]["db_visits"] / rows_a[0]["db_visits"]
             print(f"\n{vendor}: {a} -> {b} (visits x{grown:.1f})")
-            print(f"{'':<34} {'cost x':>8} {'data x':>8} {'scope x':>8} {'k':>6}  growth")
+            header = ("cost x", "floor x", "data x", "scope x")
+            print(f"{'':<34} " + " ".join(f"{h:>8}" for h in header) + f" {'k':>6}  growth")
             for line in compare(rows_a, rows_b):
                 scope = "" if line["scope_ratio"] is None else f"{line['scope_ratio']:.1f}"
                 print(
-                    f"{line['name']:<34} {line['cost_ratio']:>8.2f} {line['data_ratio']:>8.1f} "
-                    f"{scope:>8} {line['exponent']:>6.2f}  {line['verdict']}"
+                    f"{line['name']:<34} {line['cost_ratio']:>8.2f} {line['floor_ratio']:>8.2f} "
+                    f"{line['data_ratio']:>8.1f} {scope:>8} {line['exponent']:>6.2f}  "
+                    f"{line['verdict']}"
                 )
     if not shown:
         print(f"No two sizes of the same database in {folder}: run benchmarks/suite.py first.")

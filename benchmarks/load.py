@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import json
 import os
 import random
@@ -111,7 +112,7 @@ def prepare(clients: int) -> dict:
     from patroli.units.models import ApiToken, Officer
 
     call_command("migrate", verbosity=0)
-    call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", password=PASSWORD, stdout=io.StringIO())  # its list of users
     call_command("collectstatic", interactive=False, verbosity=0)
     officer = Officer.objects.get(username="bhabin.bumiharapan")
     world = {
@@ -259,7 +260,7 @@ def timed(tally: Tally, kind: str, browser: Browser, method: str, path: str, **k
 def visit_body(rng: random.Random, site: int) -> dict:
     start = datetime.now(UTC) - timedelta(minutes=rng.randint(60, 6000))
     return {
-        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "id": str(uuid.uuid4()),  # not from rng: the database may hold an earlier run's
         "site": site,
         "started_at": start.isoformat(),
         "ended_at": (start + timedelta(minutes=45)).isoformat(),
@@ -307,7 +308,7 @@ def client(index: int, deadline: float, tally: Tally, *, port: int, world: dict)
                 if response is not None:
                     tally.error("report_form", f"status {response.status}, no form")
                 continue
-            client_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            client_id = str(uuid.uuid4())
             form = {
                 "csrfmiddlewaretoken": token.group(1),
                 "client_id": client_id,

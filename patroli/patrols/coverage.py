@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import h3
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, FloatField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -246,7 +246,7 @@ def coverage_summary(
             last_visit_at=Subquery(last),
             risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField()),
         )
-        .filter(Q(last_visit_at__isnull=True) | Q(last_visit_at__lt=cutoff))
+        .filter(~Exists(recent))  # not visited within the period: never, or too long ago
         .select_related("village", "unit", "risk")
         # The order of coverage(): never visited first, the longest ago, the riskiest.
         .order_by(F("last_visit_at").asc(nulls_first=True), "-risk_value", "name", "pk")

@@ -69,6 +69,7 @@ def report_counts(request):
     yield
     plugins = request.config.pluginmanager
     with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+        plugins.get_plugin("terminalreporter").ensure_newline()
         for target, n in counts.items():
             extra = f" ({accepted[target]} accepted)" if target in accepted else ""
             plugins.get_plugin("terminalreporter").write_line(

@@ -314,7 +314,9 @@ class _Context:
         return candidates[0]
 
     def load_baselines(self, villages: Iterable[str]) -> None:
-        wanted = {c for v in villages for c in _chain(v)} - self._baselines.keys()
+        # Not `set - self._baselines.keys()`: that walks every cached code, once per site (a
+        # recompute of all sites grew with their square).
+        wanted = {c for v in villages for c in _chain(v) if c not in self._baselines}
         if not wanted:
             return
         weights = self.weights["dimensions"]

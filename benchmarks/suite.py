@@ -71,6 +71,7 @@ WIB = dt.timezone(dt.timedelta(hours=7))
 # The generator's "now": the end of the last day everywhere (midnight in the west, the latest).
 DATA_NOW = dt.datetime.combine(END + dt.timedelta(days=1), dt.time.min, tzinfo=WIB)
 SEED = 1
+RUN_SALT = ""  # with --reuse, new per run: the visits sent must be new to the database
 BATCH = 50  # visits per sync request and per raw transaction
 THREADS = 8  # client connections of the single-POST row
 CONCERN_QUERIES = ["warga", "sepeda motor", "kotak suara", "pembagian sembako"]
@@ -130,6 +131,13 @@ def parse_args():
     )
     parser.add_argument(
         "--repeat", type=int, default=0, help="timed runs of each read (default: by size)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the data already in --database-url (generated before with the size's "
+        "options, e.g. by patroli generate-national for the national size) instead of "
+        "generating it",
     )
     return parser.parse_args()
 
@@ -259,6 +267,22 @@ def generate(size: Size) -> dict:
     }
 
 
+def reused() -> dict:
+    from patroli.concerns.models import Concern
+    from patroli.elections.models import Incident
+    from patroli.sites.models import Site
+
+    if not Site.objects.exists():
+        raise SystemExit("--reuse: the database holds no generated country")
+    return {
+        "seconds": 0.0,
+        "tps": Site.objects.filter(kind=Site.Kind.TPS).count(),
+        "visits": 0,
+        "concerns": Concern.objects.count(),
+        "incidents": Incident.objects.count(),
+    }
+
+
 @dataclass
 class World:
     polda: object
@@ -290,9 +314,10 @@ def pick_world(size: Size) -> World:
     polsek = Unit.objects.get(pk=per_polsek[len(per_polsek) // 2]["unit_id"])
     officer = Officer.objects.filter(unit=polsek, role="officer").order_by("pk").first()
     commander = Officer.objects.get(unit=polda, role="commander")
-    admin = Officer(username="bench.admin", role="admin", is_superuser=True, is_staff=True)
-    admin.set_unusable_password()
-    admin.save()
+    admin, _new = Officer.objects.get_or_create(
+        username="bench.admin",
+        defaults={"role": "admin", "is_superuser": True, "is_staff": True, "password": "!"},
+    )
     return World(
         polda=polda,
         polsek=polsek,
@@ -626,7 +651,7 @@ def visit_bodies(world: World, appeals: list[str], count: int, salt: int) -> lis
     """``count`` dialogic visits at the Polsek's sites, each with its dialogue."""
     import random
 
-    rng = random.Random(f"{SEED}:bench:{salt}")
+    rng = random.Random(f"{SEED}:bench:{salt}{RUN_SALT}")
     first = dt.datetime.combine(END - dt.timedelta(days=30), dt.time(8), tzinfo=WIB)
     bodies = []
     for _ in range(count):
@@ -883,7 +908,10 @@ def main() -> None:
     from django.db import connection
 
     vendor = connection.vendor
-    generated = generate(size)
+    if args.reuse:
+        global RUN_SALT
+        RUN_SALT = f":{uuid.uuid4().hex}"
+    generated = reused() if args.reuse else generate(size)
     if vendor == "postgresql":
         with connection.cursor() as cursor:  # what autovacuum does after a bulk load
             cursor.execute("VACUUM ANALYZE")

@@ -594,10 +594,15 @@ def refresh_task(site_ids: list[int], village_codes: list[str]) -> None:
     refresh_for(site_ids=site_ids, village_codes=village_codes)
 
 
+DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
+
+
 def refresh_on_commit(site_ids: Iterable[int] = (), village_codes: Iterable[str] = ()) -> None:
-    """Queue :func:`refresh_for` once the current transaction commits (the background worker
-    runs it; the tests and the demo run it at once). A failure is logged, never raised into the
-    request that recorded the visit, concern or incident."""
+    """Queue :func:`refresh_for` for the background worker (the tests and the demo run it at
+    once): inside the current transaction when the queue is a table of the same database, so
+    that it is stored exactly when the change is; otherwise once the transaction commits, and
+    then a failure is logged, never raised into the request that recorded the visit, concern
+    or incident."""
     site_ids, village_codes = list(site_ids), list(village_codes)
 
     def run():
@@ -608,7 +613,13 @@ def refresh_on_commit(site_ids: Iterable[int] = (), village_codes: Iterable[str]
                 "risk refresh failed for sites %s villages %s", site_ids, village_codes
             )
 
-    transaction.on_commit(run)
+    in_transaction = not transaction.get_autocommit()
+    if in_transaction and settings.TASKS["default"]["BACKEND"] == DATABASE_QUEUE:
+        # A queue in the same database: queued in the same transaction, the refresh is stored
+        # exactly when the change is, at no commit of its own.
+        refresh_task.enqueue(site_ids, village_codes)
+    else:
+        transaction.on_commit(run)
 
 
 def compute_all(unit: Unit | str | None = None, *, now=None, batch_size: int = BATCH) -> int:

@@ -59,13 +59,14 @@ from __future__ import annotations
 import math
 import random
 import time as clock
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date  # the arguments named "date" shadow the type
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -891,22 +892,55 @@ def mark_stop_done(visit: Visit) -> int:
 
     Call it when a visit is stored; returns how many stops it marked.
     """
-    from .models import PatrolPlan, PlanStop
+    return mark_stops_done([visit])
 
-    started = visit.started_at
-    if isinstance(started, str):
-        started = parse_datetime(started)
-    if started is None:
+
+def mark_stops_done(visits: Iterable[Visit]) -> int:
+    """:func:`mark_stop_done` for several visits with one statement: taken in order, the first
+    visit at a site on a day completes that day's open stops there. Returns how many it marked.
+
+    Hand-written (one UPDATE sent for every visit with the driver's executemany): it runs for
+    every visit stored, and the ORM would compile a query for each.
+    """
+    from .models import PatrolPlan, PlanStop, Visit
+
+    rows, seen = [], set()
+    for visit in visits:
+        started = visit.started_at
+        if isinstance(started, str):
+            started = parse_datetime(started)
+        if started is None:
+            continue
+        if timezone.is_naive(started):
+            started = timezone.make_aware(started)
+        day = timezone.localtime(started, timezone.get_default_timezone()).date()
+        if (visit.site_id, day) not in seen:
+            seen.add((visit.site_id, day))
+            rows.append((visit.pk, visit.site_id, day))
+    if not rows:
         return 0
-    if timezone.is_naive(started):
-        started = timezone.make_aware(started)
-    day = timezone.localtime(started, timezone.get_default_timezone()).date()
-    return PlanStop.objects.filter(
-        site_id=visit.site_id,
-        plan__date=day,
-        plan__status=PatrolPlan.Status.APPROVED,
-        done_by_visit__isnull=True,
-    ).update(done_by_visit=visit)
+    connection = connections[router.db_for_write(PlanStop)]
+    quote = connection.ops.quote_name
+    stops, plans = quote(PlanStop._meta.db_table), quote(PatrolPlan._meta.db_table)
+    sql = (
+        f"UPDATE {stops} SET done_by_visit_id = %s WHERE site_id = %s "  # noqa: S608
+        f"AND done_by_visit_id IS NULL AND plan_id IN "
+        f"(SELECT id FROM {plans} WHERE date = %s AND status = %s)"
+    )
+    key = Visit._meta.pk
+    approved = PatrolPlan.Status.APPROVED.value
+    params = [
+        (
+            key.get_db_prep_value(pk, connection),
+            site,
+            connection.ops.adapt_datefield_value(day),
+            approved,
+        )
+        for pk, site, day in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)  # sqlite3 and psycopg sum the rows of every run
+        return max(cursor.rowcount, 0)
 
 
 def todays_stops(user, day: Date | None = None) -> list[PlanStop]:

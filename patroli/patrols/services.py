@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patroli.audit import services as audit
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
+from patroli.core.bulk import insert_rows
 from patroli.core.geo import distance_m
 from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
 from patroli.core.search import stems_column
@@ -21,7 +24,7 @@ from patroli.elections.services import record_incident
 from patroli.sites.models import Site
 
 from .models import Appeal, Dialogue, Participant, Visit, VisitPhoto
-from .planning import mark_stop_done
+from .planning import mark_stops_done
 
 
 @dataclass(frozen=True)
@@ -95,29 +98,29 @@ def record_visit(
     two copies arrive at once (the primary key decides which one wins). ``photos`` are checked
     and encoded beforehand (``prepare_photo``); when anything fails, their files go too.
     """
+    item = NewVisit(
+        site=site,
+        started_at=started_at,
+        ended_at=ended_at,
+        kind=kind,
+        lat=lat,
+        lon=lon,
+        officers=list(officers or []),
+        dialogue=dialogue,
+        concerns=list(concerns),
+        incidents=list(incidents),
+        visit_id=visit_id or uuid.uuid4(),
+        recorded_at=recorded_at,
+    )
     stored: list[VisitPhoto] = []
     # Optimistic: insert, and let the primary key report a copy that is already stored.
     try:
         with transaction.atomic():
-            visit = _create_visit(
-                recorded_by=recorded_by,
-                site=site,
-                started_at=started_at,
-                ended_at=ended_at,
-                kind=kind,
-                lat=lat,
-                lon=lon,
-                officers=officers,
-                dialogue=dialogue,
-                concerns=concerns,
-                incidents=incidents,
-                visit_id=visit_id or uuid.uuid4(),
-                recorded_at=recorded_at,
-                clock_skew_s=clock_skew_s,
-            )
+            (visit,) = _create_visits(recorded_by, [item], clock_skew_s, answer=True)
             for photo in photos:
                 stored.append(store_photo(VisitPhoto(visit=visit), photo))
-            summary = _visit_summary(visit, officers or [recorded_by], stored)
+            _prefetched(visit, "photos", stored)  # the answer's, with the others
+            summary = _visit_summary(visit, item.officers or [recorded_by], stored)
             audit.record(recorded_by, "visit.create", visit, after=summary)
     except IntegrityError:
         _delete_files(stored)
@@ -128,6 +131,58 @@ def record_visit(
         _delete_files(stored)
         raise
     return visit, True
+
+
+@dataclass
+class NewVisit:
+    """One visit to store, its references already resolved and checked (the arguments of
+    :func:`record_visit` without the recorder and the photos)."""
+
+    site: Site
+    started_at: datetime
+    visit_id: uuid.UUID
+    ended_at: datetime | None = None
+    kind: str = Visit.Kind.DIALOGIC
+    lat: float | None = None
+    lon: float | None = None
+    officers: list = field(default_factory=list)  # empty: the recorder alone
+    dialogue: DialogueData | None = None
+    concerns: list[ConcernData] = field(default_factory=list)
+    incidents: list[IncidentData] = field(default_factory=list)
+    recorded_at: datetime | None = None
+
+
+def record_visits(
+    *, recorded_by, items: list[NewVisit], clock_skew_s: float | None = None
+) -> list[tuple[Visit, bool]]:
+    """Store several new visits (a device's outbox) in one transaction; (visit, created) each.
+
+    The batch costs about a dozen statements however many visits it holds (the visits, their
+    officers, dialogues, appeals and participants, one audit event each, the plan stops they
+    complete, one risk refresh): a visit's concerns and incidents still go through their own
+    services. The ids must be new and distinct; when another copy of one of them is stored
+    meanwhile (a replay racing this one), the batch is rolled back and stored visit by visit,
+    so each visit is stored once and answered as created or as already there.
+    """
+    if not items:
+        return []
+    try:
+        with transaction.atomic():
+            visits = _create_visits(recorded_by, items, clock_skew_s)
+            audit.record_many(
+                recorded_by,
+                "visit.create",
+                [
+                    (visit, _visit_summary(visit, item.officers or [recorded_by], []))
+                    for visit, item in zip(visits, items, strict=True)
+                ],
+            )
+    except IntegrityError:
+        return [
+            record_visit(recorded_by=recorded_by, clock_skew_s=clock_skew_s, **vars(item))
+            for item in items
+        ]
+    return [(visit, True) for visit in visits]
 
 
 def _visit_summary(visit: Visit, officers: list, photos: list[VisitPhoto]) -> dict:
@@ -212,27 +267,50 @@ def visit_search_text(site: Site, dialogue: DialogueData | None) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _create_visit(
-    *, recorded_by, site, dialogue, concerns, incidents, officers, visit_id, **fields
-) -> Visit:
-    distance = checkin_distance(site, fields["lat"], fields["lon"])
-    search_text = visit_search_text(site, dialogue)
-    visit = Visit(
-        id=visit_id,
-        site=site,
-        unit=site.unit,
-        recorded_by=recorded_by,
-        distance_m=distance,
-        far_from_site=distance is not None and distance > settings.PATROLI_CHECKIN_RADIUS_M,
-        search_text=search_text,
-        search_stems=stems_column(search_text),
-        **fields,
+def _create_visits(
+    recorded_by, items: list[NewVisit], clock_skew_s: float | None, *, answer: bool = False
+) -> list[Visit]:
+    """Insert the visits and everything they hold with bulk statements, in the caller's
+    transaction; a duplicate id raises IntegrityError (never an update of the stored copy).
+    With ``answer``, the visits get what they hold in their caches, to be answered with."""
+    visits = []
+    for item in items:
+        site = item.site
+        distance = checkin_distance(site, item.lat, item.lon)
+        search_text = visit_search_text(site, item.dialogue)
+        visits.append(
+            Visit(
+                id=item.visit_id,
+                site=site,
+                unit_id=site.unit_id,
+                recorded_by=recorded_by,
+                kind=item.kind,
+                started_at=_utc(item.started_at),
+                ended_at=_utc(item.ended_at),
+                lat=item.lat,
+                lon=item.lon,
+                distance_m=distance,
+                far_from_site=distance is not None and distance > settings.PATROLI_CHECKIN_RADIUS_M,
+                recorded_at=_utc(item.recorded_at),
+                clock_skew_s=clock_skew_s,
+                search_text=search_text,
+                search_stems=stems_column(search_text),
+            )
+        )
+    insert_rows(Visit, visits)
+    OfficerLink = Visit.officers.through
+    insert_rows(
+        OfficerLink,
+        [
+            {"visit_id": visit.pk, "officer_id": officer.pk}
+            for visit, item in zip(visits, items, strict=True)
+            for officer in dict.fromkeys(item.officers or [recorded_by])
+        ],
     )
-    # force_insert: a duplicate id must fail here, not silently update the first copy.
-    visit.save(force_insert=True)
-    visit.officers.add(*(officers or [recorded_by]))
-    if dialogue is not None:
-        record = Dialogue.objects.create(
+    said = [(visit, item.dialogue) for visit, item in zip(visits, items, strict=True)]
+    said = [(visit, dialogue) for visit, dialogue in said if dialogue is not None]
+    records = Dialogue.objects.bulk_create(
+        Dialogue(
             visit=visit,
             attendees=dialogue.attendees,
             topics=list(dialogue.topics or []),
@@ -240,35 +318,130 @@ def _create_visit(
             notes=dialogue.notes,
             statement=dialogue.statement,
         )
-        record.appeals.add(*(dialogue.appeals or []))
-        Participant.objects.bulk_create(
-            Participant(
-                dialogue=record, name=p.name, role=p.role, organisation=p.organisation, order=i
-            )
+        for visit, dialogue in said
+    )
+    AppealLink = Dialogue.appeals.through
+    insert_rows(
+        AppealLink,
+        [
+            {"dialogue_id": record.pk, "appeal_id": appeal.pk}
+            for record, (_visit, dialogue) in zip(records, said, strict=True)
+            for appeal in dict.fromkeys(dialogue.appeals or [])
+        ],
+    )
+    insert_rows(
+        Participant,
+        [
+            {
+                "dialogue_id": record.pk,
+                "name": p.name,
+                "role": p.role,
+                "organisation": p.organisation,
+                "order": i,
+            }
+            for record, (_visit, dialogue) in zip(records, said, strict=True)
             for i, p in enumerate(dialogue.participants)
+        ],
+    )
+    dialogues = {record.visit_id: record for record in records}
+    for visit, item in zip(visits, items, strict=True):
+        concerns, incidents = _record_heard(recorded_by, visit, item)
+        if answer:
+            _fill_caches(visit, dialogues.get(visit.pk), item, recorded_by, concerns, incidents)
+    mark_stops_done(visits)  # a check-in at a site of the day's approved plan completes the stop
+    risk.refresh_on_commit(
+        site_ids=dict.fromkeys(visit.site_id for visit in visits),
+        village_codes=dict.fromkeys(item.site.village_id for item in items),
+    )
+    return visits
+
+
+def _record_heard(recorded_by, visit: Visit, item: NewVisit) -> tuple[list, list]:
+    """The concerns raised and the incidents met during the visit, through their services."""
+    site = item.site
+    concerns, incidents = [], []
+    for concern in item.concerns:
+        concerns.append(
+            open_concern(
+                source=Concern.Source.PATROL,
+                category=concern.category,
+                description=concern.description,
+                village=site.village,
+                unit=site.unit,
+                site=site,
+                visit=visit,
+                created_by=recorded_by,
+            )
         )
-    for item in concerns:
-        open_concern(
-            source=Concern.Source.PATROL,
-            category=item.category,
-            description=item.description,
-            village=site.village,
-            unit=site.unit,
-            site=site,
-            visit=visit,
-            created_by=recorded_by,
-        )
-    for item in incidents:
-        record_incident(
+    for incident in item.incidents:
+        incident, _created = record_incident(
             recorded_by=recorded_by,
-            kind=item.kind,
-            severity=item.severity,
-            occurred_at=item.occurred_at or visit.started_at,
-            description=item.description,
+            kind=incident.kind,
+            severity=incident.severity,
+            occurred_at=incident.occurred_at or visit.started_at,
+            description=incident.description,
             village=site.village,
             site=site,
             visit=visit,
         )
-    mark_stop_done(visit)  # a check-in at a site of today's approved plan completes the stop
-    risk.refresh_on_commit(site_ids=[site.pk], village_codes=[site.village_id])
-    return visit
+        incidents.append(incident)
+    return concerns, incidents
+
+
+def _fill_caches(visit, dialogue, item: NewVisit, recorded_by, concerns, incidents) -> None:
+    """Give the new visit what a read with ``Visit.objects.with_details()`` would give it, from
+    what was just written, so that answering with it costs no query."""
+    Visit.dialogue.related.set_cached_value(visit, dialogue)
+    _prefetched(visit, "officers", sorted(dict.fromkeys(item.officers or [recorded_by]), key=_pk))
+    _prefetched(visit, "concerns", concerns[::-1])  # newest first
+    for incident in incidents:
+        incident.occurred_at = _utc(incident.occurred_at)
+    _prefetched(visit, "incidents", sorted(incidents, key=lambda i: i.occurred_at, reverse=True))
+    _prefetched(visit, "photos", [])
+    if dialogue is not None:
+        said = item.dialogue
+        _prefetched(dialogue, "appeals", sorted(dict.fromkeys(said.appeals or []), key=_order))
+        _prefetched(
+            dialogue,
+            "participants",
+            [
+                Participant(
+                    dialogue=dialogue,
+                    name=p.name,
+                    role=p.role,
+                    organisation=p.organisation,
+                    order=i,
+                )
+                for i, p in enumerate(said.participants)
+            ],
+        )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """An aware time in UTC, as the database gives it back (answers read the same either way)."""
+    if moment is None or isinstance(moment, str) or timezone.is_naive(moment):
+        return moment
+    return moment.astimezone(dt.UTC)
+
+
+def _pk(record) -> int:
+    return record.pk
+
+
+def _order(appeal: Appeal) -> tuple:
+    return appeal.order, appeal.code
+
+
+def _prefetched(instance, name: str, objects: list) -> None:
+    """Store ``objects`` as the prefetched result of the relation ``name`` of ``instance``."""
+    manager = getattr(instance, name)
+    queryset = manager.get_queryset()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    # Many-to-many managers name their cache; reverse foreign keys use the related name.
+    cache_name = (
+        getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
+    )
+    instance._prefetched_objects_cache[cache_name] = queryset

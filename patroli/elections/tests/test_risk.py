@@ -586,3 +586,26 @@ def test_import_risk_baselines_command(regions, tmp_path, capsys):
         )
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_risk_baselines", str(tmp_path / "missing.csv"))
+
+
+def test_with_the_database_queue_the_refresh_is_queued_in_the_transaction(world, settings):
+    """The production queue is a table of the same database: the refresh is stored with the
+    change it follows, and gone with it when that change is rolled back."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": risk.DATABASE_QUEUE}}
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        risk.refresh_on_commit(site_ids=[world.tps_bumi.pk], village_codes=[BUMI])
+        assert DBTaskResult.objects.count() == 1  # queued before the commit, not after
+        raise Undo
+    assert not DBTaskResult.objects.exists()
+    with transaction.atomic():
+        risk.refresh_on_commit(site_ids=[world.tps_bumi.pk], village_codes=[BUMI])
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path.endswith("refresh_task")
+    assert queued.args_kwargs["args"] == [[world.tps_bumi.pk], [BUMI]]

@@ -467,9 +467,6 @@ def test_mark_stop_done_on_the_plan_date_of_an_approved_plan(world, plan):
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(
-    not hasattr(visit_services, "mark_stop_done"), reason="record_visit does not call it yet"
-)
 def test_record_visit_marks_the_planned_stop(world, plan):
     approve_plan(plan=plan, actor=world.kapolsek)
     stop = plan.stops.first()

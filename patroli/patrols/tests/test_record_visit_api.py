@@ -249,3 +249,54 @@ def test_list_filters(world, api):
     assert count("until=2024-01-21T00:00:00%2B08:00") == 1
     assert count("limit=1") == 3
     assert len(client.get("/api/v1/visits?limit=1").json()["items"]) == 1
+
+
+def test_a_new_visit_is_answered_as_it_reads_back(world, api):
+    """The 201 answer is built from what was written (no read-back): it must say exactly what a
+    later GET says, officers, dialogue, appeals, participants, concerns and incidents included."""
+    client = api(world.officer)
+    body = payload(
+        world.pps_bumi,
+        officers=[world.kapolsek.pk, world.officer.pk, world.kapolsek.pk],
+        recorded_at="2024-01-23T11:20:00+08:00",
+        concerns=[
+            {"category": "hoaks", "description": "Pesan berantai keliru soal TPS."},
+            {"category": "politik-uang", "description": "Ada yang menawarkan uang."},
+        ],
+        incidents=[
+            {"kind": "clash", "severity": "green", "occurred_at": "2024-01-23T10:05:00+08:00"},
+            {"kind": "intimidation", "severity": "yellow"},
+        ],
+    )
+    body["dialogue"]["appeals"] = ["partisipasi-warga", "kamtibmas-pemilu"]
+    created = client.post("/api/v1/visits", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    read = client.get(f"/api/v1/visits/{body['id']}")
+    assert created.json() == read.json()
+    answer = created.json()
+    assert len(answer["officers"]) == 2 and len(answer["concerns"]) == 2
+    assert len(answer["incidents"]) == 2 and len(answer["dialogue"]["participants"]) == 2
+
+
+def test_a_new_visit_without_dialogue_reads_back_the_same(world, api):
+    client = api(world.officer)
+    body = payload(world.tps_bumi, dialogue=None, concerns=[], kind="routine")
+    created = client.post("/api/v1/visits", body, content_type="application/json")
+    assert created.status_code == 201
+    assert created.json()["dialogue"] is None
+    assert created.json() == client.get(f"/api/v1/visits/{body['id']}").json()
+
+
+def test_recording_a_visit_reads_nothing_back(world, api, django_assert_max_num_queries):
+    """The statements of one POST: token, the resent check, site and appeals, the writes (visit,
+    officer, dialogue, appeals, participants), the audit chain (3), the plan stops, the risk
+    refresh task (queued after commit). The 201 answer adds none."""
+    client = api(world.officer)
+    client.post(
+        "/api/v1/visits", payload(world.tps_bumi, concerns=[]), content_type="application/json"
+    )
+    with django_assert_max_num_queries(16):
+        response = client.post(
+            "/api/v1/visits", payload(world.pps_bumi, concerns=[]), content_type="application/json"
+        )
+    assert response.status_code == 201

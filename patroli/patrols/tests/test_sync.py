@@ -235,3 +235,82 @@ def test_a_replay_keeps_the_first_measurement(world, api, server_now):
     results = sync_at(client, [record], sent_at=server_now)
     assert results[0]["status"] == "exists"
     assert Visit.objects.get().clock_skew_s == pytest.approx(3600)
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(world, api):
+    """Visits of a batch are written with bulk statements: 40 visits cost what 4 cost."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world.officer)
+    sync(client, [visit(world.pps_bumi, concerns=[])])  # warm: the token, caches
+
+    def statements(count: int) -> int:
+        batch = [
+            visit(world.pps_bumi if i % 2 else world.tps_bumi, concerns=[]) for i in range(count)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            results = sync(client, batch)
+        assert [r["status"] for r in results] == ["created"] * count
+        return len(queries)
+
+    assert statements(40) == statements(4)
+
+
+def test_every_visit_of_a_batch_has_its_audit_event_and_the_chain_holds(world, api):
+    from patroli.audit.models import AuditEvent
+    from patroli.audit.services import verify_chain
+
+    batch = [visit(world.pps_bumi), visit(world.tps_bumi, dialogue=None), visit(world.pps_bumi)]
+    sync(api(world.officer), batch)
+    events = AuditEvent.objects.filter(action="visit.create").order_by("id")
+    assert [e.object_id for e in events] == [v["id"] for v in batch]
+    assert {e.unit_id for e in events} == {world.sepaku.pk}
+    assert all(e.actor_id == world.officer.pk for e in events)
+    assert verify_chain().ok
+
+
+def test_the_same_id_twice_in_one_batch_is_written_once(world, api):
+    record = visit(world.pps_bumi)
+    results = sync(api(world.officer), [record, dict(record), visit(world.tps_bumi)])
+    assert [r["status"] for r in results] == ["created", "exists", "created"]
+    assert Visit.objects.count() == 2 and Concern.objects.count() == 2
+
+
+def test_a_batch_stores_what_each_visit_holds(world, api):
+    """The bulk path writes the same rows as one POST would: officers, dialogue, appeals,
+    participants, concerns, incidents."""
+    one = visit(
+        world.pps_bumi,
+        officers=[world.officer.pk, world.kapolsek.pk],
+        incidents=[{"kind": "clash", "severity": "green"}],
+    )
+    one["dialogue"].update(
+        participants=[{"name": "Suparno"}, {"name": "Siti", "role": "Anggota PPS"}],
+        appeals=["kamtibmas-pemilu", "partisipasi-warga"],
+        attendees=12,
+        topics=["Persiapan TPS"],
+        response="positive",
+    )
+    two = visit(world.tps_bumi, dialogue=None, concerns=[])
+    client = api(world.officer)
+    assert [r["status"] for r in sync(client, [one, two])] == ["created", "created"]
+    first = client.get(f"/api/v1/visits/{one['id']}").json()
+    assert sorted(o["id"] for o in first["officers"]) == sorted(
+        [world.officer.pk, world.kapolsek.pk]
+    )
+    said = first["dialogue"]
+    assert [p["name"] for p in said["participants"]] == ["Suparno", "Siti"]
+    assert sorted(said["appeals"]) == ["kamtibmas-pemilu", "partisipasi-warga"]
+    assert (said["attendees"], said["topics"], said["response"]) == (
+        12,
+        ["Persiapan TPS"],
+        "positive",
+    )
+    assert [c["category"] for c in first["concerns"]] == ["hoaks"]
+    assert [i["kind"] for i in first["incidents"]] == ["clash"]
+    second = client.get(f"/api/v1/visits/{two['id']}").json()
+    assert second["dialogue"] is None and [o["id"] for o in second["officers"]] == [
+        world.officer.pk
+    ]
+    assert second["concerns"] == [] and second["incidents"] == []

@@ -56,7 +56,7 @@ from patroli.elections.models import Incident
 from patroli.patrols.models import Appeal, Dialogue, Participant, Visit
 from patroli.regions.importer import DEFAULT_FILE, import_regions
 from patroli.regions.models import Region
-from patroli.sites.models import Site
+from patroli.sites.models import Site, refresh_latest_visits
 from patroli.units.models import Officer, Unit
 
 # The country of the 2024 general election: 83,762 villages, 820,161 polling stations.
@@ -1285,6 +1285,11 @@ class Generator:
     # -- after the load -------------------------------------------------------------------------
 
     def finish(self) -> None:
+        began = time.perf_counter()
+        # The copy on each site of its latest visit, which the visit services keep as they
+        # write (the load went around them), read once the visits' index is built again.
+        refresh_latest_visits()
+        self.progress.note(f"sites' latest visits: {time.perf_counter() - began:.1f} s")
         began = time.perf_counter()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":

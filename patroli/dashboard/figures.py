@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from patroli.concerns.models import Concern
 from patroli.elections.models import Incident, RiskScore, Stage
-from patroli.patrols.models import Dialogue, Visit
+from patroli.patrols.models import Dialogue
 
 from .scope import Scope, day_bounds
 
@@ -79,10 +79,13 @@ def key_figures(scope: Scope) -> KeyFigures:
         ),
     )
 
-    recent = Visit.objects.filter(
-        site=OuterRef("pk"), started_at__gte=week_start, started_at__lt=day_end
+    # Covered: a visit in the 7 days, i.e. the last one before the end of the day is in them
+    # (read from the site itself for a current day: sites.models.last_visit).
+    s = (
+        scope.sites()
+        .with_last_visit(day_end, inclusive=False)
+        .aggregate(total=Count("pk"), covered=Count("pk", filter=Q(last_visit_at__gte=week_start)))
     )
-    s = scope.sites().aggregate(total=Count("pk"), covered=Count("pk", filter=Exists(recent)))
 
     concerns = scope.concerns(period=False).filter(created_at__lt=day_end)
     still_open = open_at(day_end)

@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -542,18 +542,13 @@ def _incidents(scope: Scope, total: int) -> Table[IncidentRow]:
 def _left_alone(scope: Scope, total: int) -> Table[SiteRow]:
     """Sites not visited in the ``COVERAGE_DAYS`` days to the end of the day: never first.
 
-    Like ``Site.objects.with_last_visit()``, but only visits up to the end of the report's day
-    count, so that the report of a past day shows that day.
+    Only visits up to the end of the report's day count, so that the report of a past day shows
+    that day.
     """
     week_start, day_end = day_bounds(scope.end - dt.timedelta(days=COVERAGE_DAYS - 1), scope.end)
-    last = (
-        Visit.objects.filter(site=OuterRef("pk"), started_at__lt=day_end)
-        .order_by("-started_at")
-        .values("started_at")[:1]
-    )
     sites = (
         scope.sites()
-        .annotate(last_visit_at=Subquery(last))
+        .with_last_visit(day_end, inclusive=False)
         .filter(Q(last_visit_at__isnull=True) | Q(last_visit_at__lt=week_start))
         .select_related("village", "unit")
         .order_by(F("last_visit_at").asc(nulls_first=True), "name", "pk")

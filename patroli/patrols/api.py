@@ -93,6 +93,13 @@ class VisitIn(InputSchema):
     incidents: list[VisitIncidentIn] = Field(default_factory=list, max_length=50)
 
 
+def _related(obj, name: str) -> list:
+    """The records of the relation ``name``: from ``Visit.objects.for_api()``'s list when the
+    object was read with it, else from the related manager (a new visit's filled caches)."""
+    found = getattr(obj, f"api_{name}", None)
+    return found if found is not None else list(getattr(obj, name).all())
+
+
 class ParticipantOut(Schema):
     name: str
     role: str
@@ -110,11 +117,11 @@ class DialogueOut(Schema):
 
     @staticmethod
     def resolve_participants(obj):
-        return list(obj.participants.all())
+        return _related(obj, "participants")
 
     @staticmethod
     def resolve_appeals(obj) -> list[str]:
-        return [a.code for a in obj.appeals.all()]
+        return [a.code for a in _related(obj, "appeals")]
 
 
 class OfficerOut(Schema):
@@ -210,7 +217,7 @@ class VisitOut(Schema):
 
     @staticmethod
     def resolve_officers(obj):
-        return list(obj.officers.all())
+        return _related(obj, "officers")
 
     @staticmethod
     def resolve_dialogue(obj):
@@ -218,15 +225,15 @@ class VisitOut(Schema):
 
     @staticmethod
     def resolve_concerns(obj):
-        return list(obj.concerns.all())
+        return _related(obj, "concerns")
 
     @staticmethod
     def resolve_incidents(obj):
-        return list(obj.incidents.all())
+        return _related(obj, "incidents")
 
     @staticmethod
     def resolve_photos(obj):
-        return list(obj.photos.all())
+        return _related(obj, "photos")
 
 
 class VisitFilter(Schema):
@@ -370,11 +377,11 @@ def create_visit(request, payload: VisitIn):
     """Record a visit with its dialogue and concerns. Re-sending the same `id` answers 200."""
     if payload.id is not None and Visit.objects.filter(pk=payload.id).exists():
         # Re-sent: answer with what is stored, if the sender may see it.
-        return 200, get_visible_or_404(Visit.objects.with_details(), request.auth, pk=payload.id)
+        return 200, get_visible_or_404(Visit.objects.for_api(), request.auth, pk=payload.id)
     item = resolve_visit_input(request.auth, payload)
     visit, created = record_visit(recorded_by=request.auth, **vars(item))
     if not created:  # a copy sent at the same moment won
-        visit = get_visible_or_404(Visit.objects.with_details(), request.auth, pk=visit.pk)
+        visit = get_visible_or_404(Visit.objects.for_api(), request.auth, pk=visit.pk)
     # A new visit answers with what was just written: its related records are in its caches.
     return (201 if created else 200), visit
 
@@ -382,7 +389,7 @@ def create_visit(request, payload: VisitIn):
 @router.get("/visits", response=list[VisitOut])
 @paginate
 def list_visits(request, filters: Query[VisitFilter]):
-    visits = visible(Visit.objects.with_details(), request.auth)
+    visits = visible(Visit.objects.for_api(), request.auth)
     if filters.site:
         visits = visits.filter(site_id=filters.site)
     if filters.since:
@@ -396,7 +403,7 @@ def list_visits(request, filters: Query[VisitFilter]):
 
 @router.get("/visits/{visit_id}", response=VisitOut)
 def get_visit(request, visit_id: uuid.UUID):
-    return get_visible_or_404(Visit.objects.with_details(), request.auth, pk=visit_id)
+    return get_visible_or_404(Visit.objects.for_api(), request.auth, pk=visit_id)
 
 
 @router.get("/appeals", response=list[AppealOut])

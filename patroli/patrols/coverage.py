@@ -25,24 +25,60 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import h3
-from django.db.models import Count, Exists, F, FloatField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patroli.sites.models import Site
 from patroli.units.models import Unit
 
-from .models import Visit
-from .planning import FALLBACK_RISK, site_risks
+from .planning import FALLBACK_RISK
 
 VISITED, OVERDUE, NEVER = "visited", "overdue", "never"
 STATUSES = (VISITED, OVERDUE, NEVER)
 H3_RESOLUTION = 7
 
 
+@dataclass(slots=True)
+class Named:
+    name: str
+
+
+@dataclass(slots=True)
+class SiteRef:
+    """What coverage tells of a site (the fields a page or the API shows), read as a row."""
+
+    COLUMNS = (
+        *("pk", "name", "kind", "village_id", "village__name", "unit_id", "unit__name"),
+        *("lat", "lng"),
+    )
+
+    pk: int
+    name: str
+    kind: str
+    village_id: str
+    village: Named
+    unit_id: int
+    unit: Named
+    lat: float | None
+    lng: float | None
+    last_visit_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row, names: dict) -> SiteRef:
+        pk, name, kind, village_id, village_name, unit_id, unit_name, lat, lng = row
+        village = names.setdefault(("village", village_id), Named(village_name))
+        unit = names.setdefault(("unit", unit_id), Named(unit_name))
+        return cls(pk, name, kind, village_id, village, unit_id, unit, lat, lng)
+
+    @property
+    def has_location(self) -> bool:
+        return self.lat is not None and self.lng is not None
+
+
 @dataclass
 class SiteStatus:
-    site: Site
+    site: SiteRef | Site
     status: str
     last_visit_at: datetime | None
     days_since: float | None
@@ -135,18 +171,23 @@ def coverage(units, *, days: int = 7, now: datetime | None = None) -> Coverage:
     """Coverage of the sites of ``units``: a unit (its whole subtree) or a queryset of units."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=days)
-    last = (
-        Visit.objects.filter(site=OuterRef("pk"), started_at__lte=now)
-        .order_by("-started_at")
-        .values("started_at")[:1]
-    )
-    sites = list(
+    rows = (
         Site.objects.filter(unit__in=_units(units))
-        .select_related("village", "unit", "risk")
-        .annotate(last_visit_at=Subquery(last))
+        .with_last_visit(now)
+        .annotate(
+            risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField())
+        )
         .order_by("unit__path", "village_id", "name", "pk")
+        .values_list(*SiteRef.COLUMNS, "last_visit_at", "risk_value")
     )
-    risks = site_risks(sites, compute=False)
+    # Plain rows, not model instances: a Polda has tens of thousands of sites.
+    names: dict = {}
+    sites, risks = [], {}
+    for *columns, last_at, risk in rows:
+        site = SiteRef.from_row(columns, names)
+        site.last_visit_at = last_at
+        sites.append(site)
+        risks[site.pk] = float(risk)
 
     total = Tally(key="all", label="")
     per_unit: dict[int, Tally] = {}
@@ -216,15 +257,16 @@ def coverage_summary(
     list's length is ``total.left_alone``."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=days)
-    sites = Site.objects.filter(unit__in=_units(units))
-    ever = Visit.objects.filter(site=OuterRef("pk"), started_at__lte=now)
-    recent = ever.filter(started_at__gte=cutoff)
+    # Each site's last visit up to now, read from the site itself (sites.models.last_visit):
+    # counting a Polda's sites then reads no visit.
+    sites = Site.objects.filter(unit__in=_units(units)).with_last_visit(now)
+    visited = Q(last_visit_at__gte=cutoff)
     groups = (
         sites.values("unit_id", "unit__name", "unit__path", "village_id", "village__name")
         .annotate(
             total=Count("pk"),
-            visited=Count("pk", filter=Exists(recent)),
-            seen=Count("pk", filter=Exists(ever)),
+            visited=Count("pk", filter=visited),
+            seen=Count("pk", filter=Q(last_visit_at__isnull=False)),
         )
         .order_by("unit__path", "village_id")
     )
@@ -240,13 +282,12 @@ def coverage_summary(
             *counts
         )
 
-    last = ever.order_by("-started_at").values("started_at")[:1]
     head = (
         sites.annotate(
-            last_visit_at=Subquery(last),
-            risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField()),
+            risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField())
         )
-        .filter(~Exists(recent))  # not visited within the period: never, or too long ago
+        # Not visited within the period: never, or too long ago.
+        .filter(Q(last_visit_at__isnull=True) | Q(last_visit_at__lt=cutoff))
         .select_related("village", "unit", "risk")
         # The order of coverage(): never visited first, the longest ago, the riskiest.
         .order_by(F("last_visit_at").asc(nulls_first=True), "-risk_value", "name", "pk")

@@ -21,7 +21,7 @@ from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
 from patroli.core.search import stems_column
 from patroli.elections import risk
 from patroli.elections.services import record_incident
-from patroli.sites.models import Site
+from patroli.sites.models import Site, note_visits
 
 from .models import Appeal, Dialogue, Participant, Visit, VisitPhoto
 from .planning import mark_stops_done
@@ -298,6 +298,8 @@ def _create_visits(
             )
         )
     insert_rows(Visit, visits)
+    # Before any audit event: sites are locked first, the chain head last, in every writer.
+    note_visits(visits)
     OfficerLink = Visit.officers.through
     insert_rows(
         OfficerLink,

@@ -1,14 +1,83 @@
+from collections.abc import Iterable
+from datetime import datetime
+
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
 
-class SiteQuerySet(models.QuerySet):
-    def with_last_visit(self) -> "SiteQuerySet":
-        from patroli.patrols.models import Visit
+def last_visit(until: datetime | None = None, *, inclusive: bool = True):
+    """An expression for a site: the start of its last visit, counting only visits that start
+    up to ``until`` when given (before it, with ``inclusive=False``), so that a report as of a
+    past moment shows that moment.
 
-        last = Visit.objects.filter(site=OuterRef("pk")).order_by("-started_at")
-        return self.annotate(last_visit_at=Subquery(last.values("started_at")[:1]))
+    It reads the site's own ``latest_visit_at``, which is right whenever that lies before
+    ``until`` (every report of today); the visits table is asked only for a site visited since.
+    """
+    if until is None:
+        return F("latest_visit_at")
+    from patroli.patrols.models import Visit
+
+    bound = "started_at__lte" if inclusive else "started_at__lt"
+    before = Visit.objects.filter(site=OuterRef("pk"), **{bound: until})
+    still_right = Q(**{bound.replace("started_at", "latest_visit_at"): until})
+    return Case(
+        When(latest_visit_at__isnull=True, then=Value(None)),
+        When(still_right, then=F("latest_visit_at")),
+        default=Subquery(before.order_by("-started_at").values("started_at")[:1]),
+        output_field=models.DateTimeField(),
+    )
+
+
+def refresh_latest_visits(site_ids: Iterable[int] | None = None) -> int:
+    """Set ``latest_visit_at`` from the visits table, for these sites or for all; how many.
+
+    For the paths that change visits one by one outside the visit services (the admin, a
+    deletion) and after a bulk load; the services keep it with :func:`note_visits`."""
+    from patroli.patrols.models import Visit
+
+    sites = Site.objects.all() if site_ids is None else Site.objects.filter(pk__in=set(site_ids))
+    last = Visit.objects.filter(site=OuterRef("pk")).order_by("-started_at")
+    return sites.update(latest_visit_at=Subquery(last.values("started_at")[:1]))
+
+
+def note_visits(visits: Iterable) -> None:
+    """Move the ``latest_visit_at`` of the visits' sites forward to the newest of them (a site
+    never moves back: an older visit synced late changes nothing). One statement for a batch,
+    in the order of the sites' ids, so that two batches lock shared sites in the same order."""
+    from django.db import connections, router
+    from django.utils.dateparse import parse_datetime
+
+    newest: dict[int, datetime] = {}
+    for visit in visits:
+        started = visit.started_at
+        if isinstance(started, str):
+            started = parse_datetime(started)
+        if started is None:
+            continue
+        if visit.site_id not in newest or started > newest[visit.site_id]:
+            newest[visit.site_id] = started
+    if not newest:
+        return
+    connection = connections[router.db_for_write(Site)]
+    table = connection.ops.quote_name(Site._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET latest_visit_at = %s WHERE id = %s"  # noqa: S608
+        " AND (latest_visit_at IS NULL OR latest_visit_at < %s)"
+    )
+    field = Site._meta.get_field("latest_visit_at")
+    params = []
+    for site_id in sorted(newest):
+        moment = field.get_db_prep_save(newest[site_id], connection)
+        params.append((moment, site_id, moment))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+class SiteQuerySet(models.QuerySet):
+    def with_last_visit(self, until: datetime | None = None, *, inclusive: bool = True):
+        """Annotated with ``last_visit_at``: see :func:`last_visit`."""
+        return self.annotate(last_visit_at=last_visit(until, inclusive=inclusive))
 
     def search(self, query: str) -> "SiteQuerySet":
         qs = self
@@ -52,6 +121,10 @@ class Site(models.Model):
     voters = models.PositiveIntegerField(_("registered voters"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The start of its latest visit: a copy kept by every path that writes visits (the visit
+    # services in bulk, Visit's signals for the others), so that coverage and the dashboards
+    # count sites without reading the visits table (benchmarks/suite.py, "coverage").
+    latest_visit_at = models.DateTimeField(_("latest visit"), null=True, blank=True, editable=False)
 
     objects = SiteQuerySet.as_manager()
 

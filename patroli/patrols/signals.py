@@ -1,0 +1,32 @@
+"""Keeping ``Site.latest_visit_at`` true when a visit is written one by one with the ORM (the
+admin, a deletion, a test): the visit services write in bulk and keep it themselves."""
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from patroli.sites.models import note_visits, refresh_latest_visits
+
+from .models import Visit
+
+
+@receiver(pre_save, sender=Visit)
+def _remember_site(sender, instance: Visit, raw=False, **kwargs) -> None:
+    if not raw and not instance._state.adding:
+        old = Visit.objects.filter(pk=instance.pk).values_list("site_id", flat=True).first()
+        instance._site_before = old
+
+
+@receiver(post_save, sender=Visit)
+def _visit_saved(sender, instance: Visit, created: bool, raw=False, **kwargs) -> None:
+    if raw:
+        return  # loaddata: the fixture carries the sites as they were
+    if created:
+        note_visits([instance])
+    else:  # a start moved back, or the visit moved to another site: count again
+        sites = {instance.site_id, getattr(instance, "_site_before", None)} - {None}
+        refresh_latest_visits(sites)
+
+
+@receiver(post_delete, sender=Visit)
+def _visit_deleted(sender, instance: Visit, **kwargs) -> None:
+    refresh_latest_visits([instance.site_id])

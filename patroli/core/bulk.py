@@ -11,7 +11,6 @@ for models with an automatic primary key the caller reads them when it needs the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 
 from django.db import connections, models, router
 
@@ -21,7 +20,6 @@ _AS_IS = {
     "CharField": str,
     "TextField": str,
     "SlugField": str,
-    "EmailField": str,
     "IntegerField": int,
     "BigIntegerField": int,
     "SmallIntegerField": int,
@@ -42,12 +40,22 @@ def _as_is(field: models.Field) -> type | None:
     return _AS_IS.get(target.get_internal_type())
 
 
-@cache
-def _statement(model: type[models.Model], vendor: str, quote) -> tuple[str, tuple, tuple]:
+_STATEMENTS: dict = {}
+
+
+def _statement(model: type[models.Model], connection) -> tuple[str, tuple, tuple]:
+    key = (model, connection.vendor)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = _build_statement(model, connection.ops.quote_name)
+    return _STATEMENTS[key]
+
+
+def _build_statement(model: type[models.Model], quote) -> tuple[str, tuple, tuple]:
     fields = tuple(
         field
         for field in model._meta.concrete_fields
         if not (field.primary_key and isinstance(field, models.AutoField))
+        and not getattr(field, "generated", False)
     )
     columns = ", ".join(quote(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
@@ -68,7 +76,7 @@ def insert_rows(model: type[models.Model], objects: Iterable[models.Model | dict
     if not objects:
         return 0
     connection = connections[router.db_for_write(model)]
-    sql, fields, kinds = _statement(model, connection.vendor, connection.ops.quote_name)
+    sql, fields, kinds = _statement(model, connection)
     rows = []
     for obj in objects:
         if isinstance(obj, dict):
@@ -78,8 +86,6 @@ def insert_rows(model: type[models.Model], objects: Iterable[models.Model | dict
             ]
         else:
             values = [field.pre_save(obj, True) for field in fields]
-            obj._state.adding = False
-            obj._state.db = connection.alias
         rows.append(
             [
                 v if v is None or type(v) is kind else field.get_db_prep_save(v, connection)
@@ -88,4 +94,8 @@ def insert_rows(model: type[models.Model], objects: Iterable[models.Model | dict
         )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+    for obj in objects:
+        if not isinstance(obj, dict):  # stored now, as after save()
+            obj._state.adding = False
+            obj._state.db = connection.alias
     return len(rows)

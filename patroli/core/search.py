@@ -163,10 +163,11 @@ def full_text_search(queryset: QuerySet, query: str) -> QuerySet:
             tables=[fts],
             where=[f"{quote(fts)}.{key} = {own}", f"{quote(fts)} MATCH %s"],
             params=[match],
-            # The rank alone: FTS5 then hands the matches over best first by itself, where
-            # a tie-breaker made SQLite rank and sort every match (2.6 times slower on a
-            # Polda's visits). Equal ranks come in the index's own order, the same each time.
-            order_by=[f"{fts}.rank"],
+            # Equal ranks newest first, as on PostgreSQL. The rank alone would let FTS5 hand
+            # the matches over best first by itself (2.6 times faster for a Polda's visits,
+            # benchmarks/suite.py), but ties would then come oldest first: visits to one
+            # site without words of their own all rank alike.
+            order_by=[f"{fts}.rank", *model._meta.ordering, "-pk"],
         )
     else:  # pragma: no cover - the project runs on these two
         raise NotImplementedError(f"full-text search on {vendor}")

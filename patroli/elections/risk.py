@@ -599,10 +599,11 @@ DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
 
 def refresh_on_commit(site_ids: Iterable[int] = (), village_codes: Iterable[str] = ()) -> None:
     """Queue :func:`refresh_for` for the background worker (the tests and the demo run it at
-    once): inside the current transaction when the queue is a table of the same database, so
-    that it is stored exactly when the change is; otherwise once the transaction commits, and
-    then a failure is logged, never raised into the request that recorded the visit, concern
-    or incident."""
+    once). When the queue is a table of the same database, inside the current transaction: the
+    refresh is stored exactly when the change is, and a failure to queue fails the change with
+    it (it is a failure of that database). Otherwise once the transaction commits, and then a
+    failure is logged, never raised into the request that recorded the visit, concern or
+    incident."""
     site_ids, village_codes = list(site_ids), list(village_codes)
 
     def run():

@@ -436,8 +436,9 @@ def _rejected(ident: str | None, errors: list[dict]) -> dict:
 
 @router.post("/sync", response=SyncOut)
 def sync(request, payload: SyncIn):
-    """Send the outbox of a device: every visit is stored on its own (one bad record does not
-    stop the others) and answered in the same order; a replayed batch creates nothing.
+    """Send the outbox of a device: every visit is checked on its own (one bad record does not
+    stop the others) and answered in the same order; the valid ones are stored together, all or
+    none; a replayed batch creates nothing.
 
     With `sent_at`, the device clock's error is measured (server time on receipt minus
     `sent_at`) and stored on each new visit as `clock_skew_s`. A visit time that lies more than
@@ -483,11 +484,11 @@ def sync(request, payload: SyncIn):
             else:
                 results[position] = {"id": ident, "status": "exists", "errors": []}
             continue
-        seen.add(item.id)
         try:
             batch[position] = resolve_visit_input(
                 user, item, now=received_at, correction=correction, lookups=lookups
             )
+            seen.add(item.id)  # a refused copy does not stand for a later, valid one
         except NinjaValidationError as exc:
             errors = [{"loc": e["loc"][2:], "msg": e["msg"]} for e in exc.errors]
             results[position] = _rejected(ident, errors)

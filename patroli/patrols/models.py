@@ -44,9 +44,11 @@ class VisitQuerySet(models.QuerySet):
         named ``api_<relation>``: a page of 100 visits is then put together without the ORM's
         per-row related managers, which took half the time of a search (benchmarks/suite.py)."""
         from patroli.concerns.models import Concern
+        from patroli.elections.models import Incident
+        from patroli.units.models import Officer
 
         return self.select_related("site", "recorded_by", "dialogue").prefetch_related(
-            Prefetch("officers", to_attr="api_officers"),
+            Prefetch("officers", queryset=Officer.objects.order_by("pk"), to_attr="api_officers"),
             Prefetch("dialogue__participants", to_attr="api_participants"),
             Prefetch("dialogue__appeals", to_attr="api_appeals"),
             Prefetch(
@@ -54,7 +56,11 @@ class VisitQuerySet(models.QuerySet):
                 queryset=Concern.objects.select_related("category"),
                 to_attr="api_concerns",
             ),
-            Prefetch("incidents", to_attr="api_incidents"),
+            Prefetch(
+                "incidents",
+                queryset=Incident.objects.order_by("-occurred_at", "id"),
+                to_attr="api_incidents",
+            ),
             Prefetch("photos", to_attr="api_photos"),
         )
 

@@ -178,6 +178,8 @@ def record_visits(
                 ],
             )
     except IntegrityError:
+        if not Visit.objects.filter(pk__in=[item.visit_id for item in items]).exists():
+            raise  # not a copy stored meanwhile: a real error, nothing of the batch was written
         return [
             record_visit(recorded_by=recorded_by, clock_skew_s=clock_skew_s, **vars(item))
             for item in items
@@ -298,8 +300,10 @@ def _create_visits(
             )
         )
     insert_rows(Visit, visits)
-    # Before any audit event: sites are locked first, the chain head last, in every writer.
+    # Row locks in one order in every writer: the sites (by id), the plan stops, then the
+    # chain head (the audit events, including those of the concerns and incidents below).
     note_visits(visits)
+    mark_stops_done(visits)  # a check-in at a site of the day's approved plan completes the stop
     OfficerLink = Visit.officers.through
     insert_rows(
         OfficerLink,
@@ -350,7 +354,6 @@ def _create_visits(
         concerns, incidents = _record_heard(recorded_by, visit, item)
         if answer:
             _fill_caches(visit, dialogues.get(visit.pk), item, recorded_by, concerns, incidents)
-    mark_stops_done(visits)  # a check-in at a site of the day's approved plan completes the stop
     risk.refresh_on_commit(
         site_ids=dict.fromkeys(visit.site_id for visit in visits),
         village_codes=dict.fromkeys(item.site.village_id for item in items),
@@ -398,7 +401,8 @@ def _fill_caches(visit, dialogue, item: NewVisit, recorded_by, concerns, inciden
     _prefetched(visit, "concerns", concerns[::-1])  # newest first
     for incident in incidents:
         incident.occurred_at = _utc(incident.occurred_at)
-    _prefetched(visit, "incidents", sorted(incidents, key=lambda i: i.occurred_at, reverse=True))
+    by_id = sorted(incidents, key=_pk)
+    _prefetched(visit, "incidents", sorted(by_id, key=lambda i: i.occurred_at, reverse=True))
     _prefetched(visit, "photos", [])
     if dialogue is not None:
         said = item.dialogue

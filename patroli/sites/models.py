@@ -61,15 +61,17 @@ def note_visits(visits: Iterable) -> None:
         return
     connection = connections[router.db_for_write(Site)]
     table = connection.ops.quote_name(Site._meta.db_table)
+    # Every site of the batch is updated (so locked), in the order of the ids, also when its
+    # value stays: two batches then always lock shared sites in the same order.
     sql = (
-        f"UPDATE {table} SET latest_visit_at = %s WHERE id = %s"  # noqa: S608
-        " AND (latest_visit_at IS NULL OR latest_visit_at < %s)"
+        f"UPDATE {table} SET latest_visit_at = CASE WHEN latest_visit_at IS NULL"  # noqa: S608
+        " OR latest_visit_at < %s THEN %s ELSE latest_visit_at END WHERE id = %s"
     )
     field = Site._meta.get_field("latest_visit_at")
     params = []
     for site_id in sorted(newest):
         moment = field.get_db_prep_save(newest[site_id], connection)
-        params.append((moment, site_id, moment))
+        params.append((moment, moment, site_id))
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -141,6 +143,18 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # latest_visit_at belongs to the visit writers: an edit of the site (the admin, the
+        # importer) writes every other field, not the copy it read, which a visit may have
+        # moved on since.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname != "latest_visit_at"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def has_location(self) -> bool:

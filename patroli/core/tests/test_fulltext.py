@@ -245,6 +245,20 @@ def test_a_visit_is_found_by_site_topics_notes_and_statement(world):
     assert set(Visit.objects.search("bumi harapan")) == {visit, bare}
 
 
+def test_equal_matches_come_newest_first(world):
+    """Visits to one site without words of their own rank alike: the newest come first, on
+    both databases (not the order they were stored in)."""
+    now = timezone.now()
+    visits = [
+        record_visit(
+            recorded_by=world.officer, site=world.tps_bumi, started_at=now - timedelta(days=d)
+        )[0]
+        for d in (3, 1, 5, 2, 4)
+    ]
+    newest_first = sorted(visits, key=lambda v: v.started_at, reverse=True)
+    assert list(Visit.objects.search("TPS 001")) == newest_first
+
+
 def test_visits_api_searches_behind_the_gate(world):
     mine = make_visit(world, "Sosialisasi anti politik uang.")
     record_visit(

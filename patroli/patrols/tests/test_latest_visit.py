@@ -103,3 +103,14 @@ def test_a_past_moment_counts_only_the_visits_before_it(world):
     day = at(16).date()  # the dashboard of that day: the 7 days up to its end
     scope = Scope(user=world.kapolsek, unit=world.sepaku, start=day, end=day)
     assert key_figures(scope).coverage_pct == 50.0
+
+
+def test_editing_a_site_keeps_the_latest_visit(world, api):
+    """A site read before a visit and saved after it (the admin, the importer) must not write
+    back the value it read."""
+    stale = Site.objects.get(pk=world.pps_bumi.pk)
+    sync(api(world.officer), world.pps_bumi, at(22))
+    stale.name = "Kantor PPS Bumi Harapan (baru)"
+    stale.save()
+    fresh = Site.objects.get(pk=world.pps_bumi.pk)
+    assert (fresh.name, fresh.latest_visit_at) == ("Kantor PPS Bumi Harapan (baru)", at(22))

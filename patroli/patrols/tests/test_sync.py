@@ -314,3 +314,13 @@ def test_a_batch_stores_what_each_visit_holds(world, api):
         world.officer.pk
     ]
     assert second["concerns"] == [] and second["incidents"] == []
+
+
+def test_a_refused_copy_does_not_stand_for_a_valid_one_with_its_id(world, api):
+    """The same id twice in a batch, the first copy refused: the second is checked and stored
+    (answering "exists" would make the phone drop a visit that was never stored)."""
+    bad = visit(world.pps_penajam)  # another unit's site
+    good = visit(world.pps_bumi, id=bad["id"])
+    results = sync(api(world.officer), [bad, good])
+    assert [r["status"] for r in results] == ["rejected", "created"]
+    assert Visit.objects.filter(pk=bad["id"], site=world.pps_bumi).exists()

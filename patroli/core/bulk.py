@@ -1,8 +1,9 @@
-"""Inserting many rows with one prepared statement, for the hot write paths (a synced outbox).
+"""Inserting many rows at once, for the hot write paths (a synced outbox).
 
 ``QuerySet.bulk_create`` compiles SQL with a placeholder and an adapted value per field per row
 and spends most of a synced batch's time doing it (benchmarks/suite.py, "sync ingest"). Here the
-statement is built once per model and sent with the driver's ``executemany``; the values still go
+statement is built once per model: SQLite runs it for each row (``executemany``, in-process),
+PostgreSQL gets one multi-row INSERT (one round trip for the batch); the values still go
 through each field's ``pre_save`` and ``get_db_prep_save``, so they are stored exactly as the
 ORM would store them (auto_now_add times, UUIDs on SQLite, JSON). The rows need no ids back:
 for models with an automatic primary key the caller reads them when it needs them.
@@ -41,6 +42,7 @@ def _as_is(field: models.Field) -> type | None:
 
 
 _STATEMENTS: dict = {}
+MAX_PARAMETERS = 60_000  # PostgreSQL takes at most 65,535 parameters in one statement
 
 
 def _statement(model: type[models.Model], connection) -> tuple[str, tuple, tuple]:
@@ -58,10 +60,9 @@ def _build_statement(model: type[models.Model], quote) -> tuple[str, tuple, tupl
         and not getattr(field, "generated", False)
     )
     columns = ", ".join(quote(field.column) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
     table = quote(model._meta.db_table)
     kinds = tuple(_as_is(field) for field in fields)
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks})", fields, kinds  # noqa: S608
+    return f"INSERT INTO {table} ({columns}) VALUES ", fields, kinds  # noqa: S608
 
 
 def insert_rows(model: type[models.Model], objects: Iterable[models.Model | dict]) -> int:
@@ -92,8 +93,20 @@ def insert_rows(model: type[models.Model], objects: Iterable[models.Model | dict
                 for field, kind, v in zip(fields, kinds, values, strict=True)
             ]
         )
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "sqlite":  # in-process: one prepared statement, no round trips
+            cursor.executemany(sql + row_marks, rows)
+        else:
+            # Over the network, one statement of many rows: a round trip and a plan for all of
+            # them (executemany sends each row as a statement of its own, even when pipelined).
+            per = max(1, MAX_PARAMETERS // len(fields))
+            for start in range(0, len(rows), per):
+                chunk = rows[start : start + per]
+                cursor.execute(
+                    sql + ", ".join([row_marks] * len(chunk)),
+                    [value for row in chunk for value in row],
+                )
     for obj in objects:
         if not isinstance(obj, dict):  # stored now, as after save()
             obj._state.adding = False

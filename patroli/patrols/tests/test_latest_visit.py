@@ -114,3 +114,15 @@ def test_editing_a_site_keeps_the_latest_visit(world, api):
     stale.save()
     fresh = Site.objects.get(pk=world.pps_bumi.pk)
     assert (fresh.name, fresh.latest_visit_at) == ("Kantor PPS Bumi Harapan (baru)", at(22))
+
+
+def test_the_refresh_command(world, capsys):
+    from django.core.management import call_command
+
+    Visit.objects.create(
+        site=world.tps_bumi, unit=world.sepaku, recorded_by=world.officer, started_at=at(21)
+    )
+    Site.objects.update(latest_visit_at=None)
+    call_command("refresh_latest_visits")
+    assert f"sites: {Site.objects.count()} refreshed" in capsys.readouterr().out
+    assert latest(world.tps_bumi) == at(21)

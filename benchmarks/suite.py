@@ -74,6 +74,7 @@ SEED = 1
 RUN_SALT = ""  # with --reuse, new per run: the visits sent must be new to the database
 BATCH = 50  # visits per sync request and per raw transaction
 THREADS = 8  # client connections of the single-POST row
+WORK_MEM = "64MB"  # PostgreSQL's work_mem, as docs/deploy.md advises
 CONCERN_QUERIES = ["warga", "sepeda motor", "kotak suara", "pembagian sembako"]
 VISIT_QUERIES = ["kantor pps", "politik uang", "hoaks media sosial", "keamanan lingkungan"]
 TOPICS = ["Persiapan pemungutan suara", "Pencegahan politik uang", "Hoaks di media sosial"]
@@ -165,6 +166,16 @@ def setup_django(database_url: str, workdir: Path) -> dict[str, str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # docs/deploy.md's setting, for every connection of the run (the server's, the raw
+        # driver's): with the default 4 MB, a search matching a million visits spills its
+        # bitmap to lossy pages and rechecks every row (87 s instead of 2 s, national size).
+        name = connection.ops.quote_name(connection.settings_dict["NAME"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER DATABASE {name} SET work_mem = '{WORK_MEM}'")
+            cursor.execute(f"SET work_mem = '{WORK_MEM}'")
     # The pages use the manifest storage of production: it needs the collected files.
     call_command("collectstatic", interactive=False, verbosity=0)
     return env
@@ -924,10 +935,13 @@ def main() -> None:
         f"Polda {world.polda.name}, "
         f"Polsek {world.polsek.name} ({len(world.polsek_sites)} sites).\n"
     )
+    out = Path(args.out) if args.out else ROOT / "benchmarks/results" / f"{args.size}-{vendor}.json"
+    partial = out.with_suffix(".partial.json")
     rows = []
     for step in (measure_risk, measure_coverage, measure_search, measure_dashboards):
         rows += step(world, raw, repeat)
         print(f"  {rows[-1]['name']}: done", flush=True)
+        partial.write_text(json.dumps(rows, indent=2, default=str) + "\n")  # a long run's so far
     connection.close()
     with LiveServer(server_env(env), workdir / "server.log") as server:
         rows.append(measure_ingest(world, server, url, size.ingest))
@@ -942,9 +956,9 @@ def main() -> None:
         "\nratio: value / baseline (rates: the API's share of the floor's rate). "
         f"Reads: median of {repeat} after a warm-up, taken in turn with the baseline."
     )
-    out = Path(args.out) if args.out else ROOT / "benchmarks/results" / f"{args.size}-{vendor}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2, default=str) + "\n")
+    partial.unlink(missing_ok=True)
     print(f"Rows written to {out}\n")
     connection.close()
     shutil.rmtree(workdir, ignore_errors=True)

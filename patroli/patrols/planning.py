@@ -68,7 +68,6 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from patroli.core.geo import distance_m
@@ -902,17 +901,15 @@ def mark_stops_done(visits: Iterable[Visit]) -> int:
     Hand-written (one UPDATE sent for every visit with the driver's executemany): it runs for
     every visit stored, and the ORM would compile a query for each.
     """
+    from patroli.sites.models import visit_start
+
     from .models import PatrolPlan, PlanStop, Visit
 
     rows, seen = [], set()
     for visit in visits:
-        started = visit.started_at
-        if isinstance(started, str):
-            started = parse_datetime(started)
+        started = visit_start(visit)
         if started is None:
             continue
-        if timezone.is_naive(started):
-            started = timezone.make_aware(started)
         day = timezone.localtime(started, timezone.get_default_timezone()).date()
         if (visit.site_id, day) not in seen:
             seen.add((visit.site_id, day))

@@ -41,18 +41,29 @@ def refresh_latest_visits(site_ids: Iterable[int] | None = None) -> int:
     return sites.update(latest_visit_at=Subquery(last.values("started_at")[:1]))
 
 
+def visit_start(visit) -> datetime | None:
+    """When ``visit`` started, aware, also for a visit built in memory with its start as an ISO
+    string or a naive time (None when it has none)."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    started = visit.started_at
+    if isinstance(started, str):
+        started = parse_datetime(started)
+    if started is not None and timezone.is_naive(started):
+        started = timezone.make_aware(started)
+    return started
+
+
 def note_visits(visits: Iterable) -> None:
     """Move the ``latest_visit_at`` of the visits' sites forward to the newest of them (a site
     never moves back: an older visit synced late changes nothing). One statement for a batch,
     in the order of the sites' ids, so that two batches lock shared sites in the same order."""
     from django.db import connections, router
-    from django.utils.dateparse import parse_datetime
 
     newest: dict[int, datetime] = {}
     for visit in visits:
-        started = visit.started_at
-        if isinstance(started, str):
-            started = parse_datetime(started)
+        started = visit_start(visit)
         if started is None:
             continue
         if visit.site_id not in newest or started > newest[visit.site_id]:

@@ -36,9 +36,10 @@ _AS_IS = {
 
 def _as_is(field: models.Field) -> type | None:
     target = field.target_field if field.is_relation else field
-    if type(target) not in (getattr(models, target.get_internal_type(), None),):
+    kind = target.get_internal_type()
+    if type(target) is not getattr(models, kind, None):
         return None  # a subclass (or a custom field) may prepare its values its own way
-    return _AS_IS.get(target.get_internal_type())
+    return _AS_IS.get(kind)
 
 
 _STATEMENTS: dict = {}

@@ -109,6 +109,7 @@ SIZES = {
     "medium": Size("33", "33", repeat=3),
     "national": Size("", "33", repeat=3),
 }
+STEPS = ("risk", "coverage", "search", "dashboards", "ingest", "single")
 GOALS = {  # name prefix: (comparison, ratio)
     "sync ingest": (">=", 0.3),
     "single POST": (">=", 0.5),
@@ -128,7 +129,10 @@ def parse_args():
     )
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     parser.add_argument(
-        "--out", default="", help="default: benchmarks/results/<size>-<sqlite|postgresql>.json"
+        "--out",
+        default="",
+        help="default: benchmarks/results/<size>-<sqlite|postgresql>.json (with --only: in the "
+        "temporary folder, never in place of a whole run)",
     )
     parser.add_argument(
         "--repeat", type=int, default=0, help="timed runs of each read (default: by size)"
@@ -140,7 +144,16 @@ def parse_args():
         "options, e.g. by patroli generate-national for the national size) instead of "
         "generating it",
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated steps to measure, of: " + ", ".join(STEPS) + " (default: all)",
+    )
+    args = parser.parse_args()
+    args.only = set(filter(None, args.only.split(","))) or set(STEPS)
+    if unknown := args.only - set(STEPS):
+        parser.error(f"unknown step(s) in --only: {', '.join(sorted(unknown))}")
+    return args
 
 
 def setup_django(database_url: str, workdir: Path) -> dict[str, str]:
@@ -935,18 +948,34 @@ def main() -> None:
         f"Polda {world.polda.name}, "
         f"Polsek {world.polsek.name} ({len(world.polsek_sites)} sites).\n"
     )
-    out = Path(args.out) if args.out else ROOT / "benchmarks/results" / f"{args.size}-{vendor}.json"
+    name = f"{args.size}-{vendor}.json"
+    if args.only != set(STEPS):  # some rows only: never in place of a whole run's file
+        name = f"{args.size}-{vendor}-{'-'.join(s for s in STEPS if s in args.only)}.json"
+    out = Path(args.out) if args.out else Path(tempfile.gettempdir()) / name
+    if not args.out and args.only == set(STEPS):
+        out = ROOT / "benchmarks/results" / name
     partial = out.with_suffix(".partial.json")
     rows = []
-    for step in (measure_risk, measure_coverage, measure_search, measure_dashboards):
-        rows += step(world, raw, repeat)
-        print(f"  {rows[-1]['name']}: done", flush=True)
-        partial.write_text(json.dumps(rows, indent=2, default=str) + "\n")  # a long run's so far
+    reads = {
+        "risk": measure_risk,
+        "coverage": measure_coverage,
+        "search": measure_search,
+        "dashboards": measure_dashboards,
+    }
+    for name, step in reads.items():
+        if name in args.only:
+            rows += step(world, raw, repeat)
+            print(f"  {rows[-1]['name']}: done", flush=True)
+            partial.write_text(json.dumps(rows, indent=2, default=str) + "\n")  # so far
     connection.close()
-    with LiveServer(server_env(env), workdir / "server.log") as server:
-        rows.append(measure_ingest(world, server, url, size.ingest))
-        rows.append(measure_single_post(world, server, size.posts))
-        workers = server.worker_count()
+    workers = None
+    if args.only & {"ingest", "single"}:
+        with LiveServer(server_env(env), workdir / "server.log") as server:
+            if "ingest" in args.only:
+                rows.append(measure_ingest(world, server, url, size.ingest))
+            if "single" in args.only:
+                rows.append(measure_single_post(world, server, size.posts))
+            workers = server.worker_count()
     for row in rows:
         row["db_visits"] = world.db_visits
         if row["name"].startswith(("sync", "single")):

@@ -28,7 +28,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from patroli.core.bulk import insert_rows
+from patroli.core.bulk import Batch
 from patroli.core.ratelimit import client_ip
 
 from .middleware import current_request
@@ -235,9 +235,9 @@ def _event(
 def _append(events: list[AuditEvent]) -> None:
     """Number, chain and insert ``events`` in order after the locked head.
 
-    Three statements written by hand (lock and read the head, insert the events, move the head):
-    they run on every write of the application, and the ORM's compiling of them cost more than
-    running them (benchmarks/suite.py, "single POST").
+    Three statements written by hand (lock and read the head, insert the events, move the head;
+    the last two sent together): they run on every write of the application, and the ORM's
+    compiling of them cost more than running them (benchmarks/suite.py, "single POST").
     """
     if not events:
         return
@@ -257,9 +257,9 @@ def _append(events: list[AuditEvent]) -> None:
             seq += 1
             event.id, event.time, event.prev_hash = seq, now, previous
             event.hash = previous = event.compute_hash()
-        insert_rows(AuditEvent, events)
-        with connection.cursor() as cursor:
-            cursor.execute(
+        with Batch(AuditEvent) as batch:  # one round trip on PostgreSQL
+            batch.insert(AuditEvent, events)
+            batch.execute(
                 f"UPDATE {table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
                 [seq, previous],
             )

@@ -7,6 +7,10 @@ PostgreSQL gets one multi-row INSERT (one round trip for the batch); the values 
 through each field's ``pre_save`` and ``get_db_prep_save``, so they are stored exactly as the
 ORM would store them (auto_now_add times, UUIDs on SQLite, JSON). The rows need no ids back:
 for models with an automatic primary key the caller reads them when it needs them.
+
+:class:`Batch` goes one step further for a write of several tables (a visit, its officers, the
+site's latest visit, the plan stop it completes): the statements that answer nothing go to
+PostgreSQL in one round trip.
 """
 
 from __future__ import annotations
@@ -74,42 +78,94 @@ def insert_rows(model: type[models.Model], objects: Iterable[models.Model | dict
     a model whose fields need nothing from ``pre_save``: a link table, say, where building
     instances would cost more than the insert. A missing key takes the field's default.
     """
-    objects = list(objects)
-    if not objects:
-        return 0
-    connection = connections[router.db_for_write(model)]
-    sql, fields, kinds = _statement(model, connection)
-    rows = []
-    for obj in objects:
-        if isinstance(obj, dict):
-            values = [
-                obj[field.attname] if field.attname in obj else field.get_default()
-                for field in fields
-            ]
+    with Batch(model) as batch:
+        return batch.insert(model, objects)
+
+
+class Batch:
+    """Writes that answer nothing, sent together: on PostgreSQL as one execute of all the
+    statements when the block ends (one round trip instead of one per statement; client-side
+    binding, Django's default with psycopg 3, lets one execute hold several statements), on
+    SQLite each as it comes (in-process, a statement costs no round trip).
+
+    Use it as a context manager inside the caller's transaction: the statements are sent when
+    the block ends without an exception, in the order they were added, and an error of any of
+    them (a duplicate key) raises there and fails the transaction like the same statements sent
+    one by one. Nothing is sent when the block raises.
+    """
+
+    def __init__(self, model: type[models.Model]):
+        self.connection = connections[router.db_for_write(model)]
+        self.deferred = self.connection.vendor == "postgresql"
+        self.pending: list[tuple[str, list]] = []
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is None:
+            self.send()
+
+    def execute(self, sql: str, params: list | tuple = ()) -> None:
+        if self.deferred:
+            self.pending.append((sql, list(params)))
         else:
-            values = [field.pre_save(obj, True) for field in fields]
-        rows.append(
-            [
-                v if v is None or type(v) is kind else field.get_db_prep_save(v, connection)
-                for field, kind, v in zip(fields, kinds, values, strict=True)
-            ]
-        )
-    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":  # in-process: one prepared statement, no round trips
-            cursor.executemany(sql + row_marks, rows)
+            with self.connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[list | tuple]) -> None:
+        if self.deferred:
+            self.pending.extend((sql, list(row)) for row in rows)
+        else:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+
+    def insert(self, model: type[models.Model], objects: Iterable[models.Model | dict]) -> int:
+        """:func:`insert_rows` as part of the batch; how many rows."""
+        objects = list(objects)
+        if not objects:
+            return 0
+        connection = self.connection
+        sql, fields, kinds = _statement(model, connection)
+        rows = []
+        for obj in objects:
+            if isinstance(obj, dict):
+                values = [
+                    obj[field.attname] if field.attname in obj else field.get_default()
+                    for field in fields
+                ]
+            else:
+                values = [field.pre_save(obj, True) for field in fields]
+            rows.append(
+                [
+                    v if v is None or type(v) is kind else field.get_db_prep_save(v, connection)
+                    for field, kind, v in zip(fields, kinds, values, strict=True)
+                ]
+            )
+        row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        if connection.vendor == "sqlite":  # one prepared statement, run for each row
+            self.executemany(sql + row_marks, rows)
         else:
             # Over the network, one statement of many rows: a round trip and a plan for all of
             # them (executemany sends each row as a statement of its own, even when pipelined).
             per = max(1, MAX_PARAMETERS // len(fields))
             for start in range(0, len(rows), per):
                 chunk = rows[start : start + per]
-                cursor.execute(
+                self.execute(
                     sql + ", ".join([row_marks] * len(chunk)),
                     [value for row in chunk for value in row],
                 )
-    for obj in objects:
-        if not isinstance(obj, dict):  # stored now, as after save()
-            obj._state.adding = False
-            obj._state.db = connection.alias
-    return len(rows)
+        for obj in objects:
+            if not isinstance(obj, dict):  # stored with the batch, as after save()
+                obj._state.adding = False
+                obj._state.db = connection.alias
+        return len(rows)
+
+    def send(self) -> None:
+        """Send what is pending (PostgreSQL): one execute of the statements joined."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        sql = ";\n".join(statement for statement, _params in pending)
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [value for _sql, params in pending for value in params])

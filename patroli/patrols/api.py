@@ -375,15 +375,24 @@ def resolve_visit_input(
 @router.post("/visits", response={200: VisitOut, 201: VisitOut})
 def create_visit(request, payload: VisitIn):
     """Record a visit with its dialogue and concerns. Re-sending the same `id` answers 200."""
-    if payload.id is not None and Visit.objects.filter(pk=payload.id).exists():
-        # Re-sent: answer with what is stored, if the sender may see it.
-        return 200, get_visible_or_404(Visit.objects.for_api(), request.auth, pk=payload.id)
-    item = resolve_visit_input(request.auth, payload)
+    # Optimistic: a re-sent id is found by the insert itself (its primary key), so a new visit,
+    # the common case, costs no read to look for a copy first.
+    try:
+        item = resolve_visit_input(request.auth, payload)
+    except NinjaValidationError:
+        if payload.id is not None and Visit.objects.filter(pk=payload.id).exists():
+            return 200, _stored(request, payload.id)  # stored before: what it refers to changed
+        raise
     visit, created = record_visit(recorded_by=request.auth, **vars(item))
-    if not created:  # a copy sent at the same moment won
-        visit = get_visible_or_404(Visit.objects.for_api(), request.auth, pk=visit.pk)
+    if not created:  # re-sent, or a copy sent at the same moment won
+        return 200, _stored(request, visit.pk)
     # A new visit answers with what was just written: its related records are in its caches.
-    return (201 if created else 200), visit
+    return 201, visit
+
+
+def _stored(request, visit_id: uuid.UUID) -> Visit:
+    """A visit stored before, as the sender may see it (404 otherwise)."""
+    return get_visible_or_404(Visit.objects.for_api(), request.auth, pk=visit_id)
 
 
 @router.get("/visits", response=list[VisitOut])

@@ -75,6 +75,7 @@ from patroli.core.geo import distance_m
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
+    from patroli.core.bulk import Batch
     from patroli.sites.models import Site
     from patroli.units.models import Unit
 
@@ -894,9 +895,10 @@ def mark_stop_done(visit: Visit) -> int:
     return mark_stops_done([visit])
 
 
-def mark_stops_done(visits: Iterable[Visit]) -> int:
+def mark_stops_done(visits: Iterable[Visit], batch: Batch | None = None) -> int | None:
     """:func:`mark_stop_done` for several visits with one statement: taken in order, the first
-    visit at a site on a day completes that day's open stops there. Returns how many it marked.
+    visit at a site on a day completes that day's open stops there. Returns how many it marked,
+    or None when the statement goes with ``batch`` (sent later, it answers nothing).
 
     Hand-written (one UPDATE sent for every visit with the driver's executemany): it runs for
     every visit stored, and the ORM would compile a query for each.
@@ -916,7 +918,7 @@ def mark_stops_done(visits: Iterable[Visit]) -> int:
             rows.append((visit.pk, visit.site_id, day))
     if not rows:
         return 0
-    connection = connections[router.db_for_write(PlanStop)]
+    connection = batch.connection if batch else connections[router.db_for_write(PlanStop)]
     quote = connection.ops.quote_name
     stops, plans = quote(PlanStop._meta.db_table), quote(PatrolPlan._meta.db_table)
     sql = (
@@ -935,6 +937,9 @@ def mark_stops_done(visits: Iterable[Visit]) -> int:
         )
         for pk, site, day in rows
     ]
+    if batch is not None:
+        batch.executemany(sql, params)
+        return None
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)  # sqlite3 and psycopg sum the rows of every run
         return max(cursor.rowcount, 0)

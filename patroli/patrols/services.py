@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from patroli.audit import services as audit
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
-from patroli.core.bulk import insert_rows
+from patroli.core.bulk import Batch
 from patroli.core.geo import distance_m
 from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
 from patroli.core.search import stems_column
@@ -299,23 +299,23 @@ def _create_visits(
                 search_stems=stems_column(search_text),
             )
         )
-    insert_rows(Visit, visits)
     # Row locks in one order in every writer: the sites (by id), the plan stops, then the
     # chain head (the audit events, including those of the concerns and incidents below).
-    note_visits(visits)
-    mark_stops_done(visits)  # a check-in at a site of the day's approved plan completes the stop
-    OfficerLink = Visit.officers.through
-    insert_rows(
-        OfficerLink,
-        [
-            {"visit_id": visit.pk, "officer_id": officer.pk}
-            for visit, item in zip(visits, items, strict=True)
-            for officer in dict.fromkeys(item.officers or [recorded_by])
-        ],
-    )
+    with Batch(Visit) as batch:  # one round trip on PostgreSQL
+        batch.insert(Visit, visits)
+        note_visits(visits, batch)
+        mark_stops_done(visits, batch)  # a check-in at a site of the day's approved plan
+        batch.insert(
+            Visit.officers.through,
+            [
+                {"visit_id": visit.pk, "officer_id": officer.pk}
+                for visit, item in zip(visits, items, strict=True)
+                for officer in dict.fromkeys(item.officers or [recorded_by])
+            ],
+        )
     said = [(visit, item.dialogue) for visit, item in zip(visits, items, strict=True)]
     said = [(visit, dialogue) for visit, dialogue in said if dialogue is not None]
-    records = Dialogue.objects.bulk_create(
+    records = Dialogue.objects.bulk_create(  # their ids, for the rows that point at them
         Dialogue(
             visit=visit,
             attendees=dialogue.attendees,
@@ -326,29 +326,29 @@ def _create_visits(
         )
         for visit, dialogue in said
     )
-    AppealLink = Dialogue.appeals.through
-    insert_rows(
-        AppealLink,
-        [
-            {"dialogue_id": record.pk, "appeal_id": appeal.pk}
-            for record, (_visit, dialogue) in zip(records, said, strict=True)
-            for appeal in dict.fromkeys(dialogue.appeals or [])
-        ],
-    )
-    insert_rows(
-        Participant,
-        [
-            {
-                "dialogue_id": record.pk,
-                "name": p.name,
-                "role": p.role,
-                "organisation": p.organisation,
-                "order": i,
-            }
-            for record, (_visit, dialogue) in zip(records, said, strict=True)
-            for i, p in enumerate(dialogue.participants)
-        ],
-    )
+    with Batch(Dialogue) as batch:
+        batch.insert(
+            Dialogue.appeals.through,
+            [
+                {"dialogue_id": record.pk, "appeal_id": appeal.pk}
+                for record, (_visit, dialogue) in zip(records, said, strict=True)
+                for appeal in dict.fromkeys(dialogue.appeals or [])
+            ],
+        )
+        batch.insert(
+            Participant,
+            [
+                {
+                    "dialogue_id": record.pk,
+                    "name": p.name,
+                    "role": p.role,
+                    "organisation": p.organisation,
+                    "order": i,
+                }
+                for record, (_visit, dialogue) in zip(records, said, strict=True)
+                for i, p in enumerate(dialogue.participants)
+            ],
+        )
     dialogues = {record.visit_id: record for record in records}
     for visit, item in zip(visits, items, strict=True):
         concerns, incidents = _record_heard(recorded_by, visit, item)

@@ -55,11 +55,12 @@ def visit_start(visit) -> datetime | None:
     return started
 
 
-def note_visits(visits: Iterable) -> None:
+def note_visits(visits: Iterable, batch=None) -> None:
     """Move the ``latest_visit_at`` of the visits' sites forward to the newest of them (a site
-    never moves back: an older visit synced late changes nothing). One statement for a batch,
-    in the order of the sites' ids, so that two batches lock shared sites in the same order."""
-    from django.db import connections, router
+    never moves back: an older visit synced late changes nothing). One statement per site, in
+    the order of the sites' ids, so that two batches lock shared sites in the same order; sent
+    with ``batch`` (a :class:`patroli.core.bulk.Batch`) when given."""
+    from patroli.core.bulk import Batch
 
     newest: dict[int, datetime] = {}
     for visit in visits:
@@ -70,7 +71,15 @@ def note_visits(visits: Iterable) -> None:
             newest[visit.site_id] = started
     if not newest:
         return
-    connection = connections[router.db_for_write(Site)]
+    if batch is None:
+        with Batch(Site) as batch:
+            _note_newest(batch, newest)
+    else:
+        _note_newest(batch, newest)
+
+
+def _note_newest(batch, newest: dict[int, datetime]) -> None:
+    connection = batch.connection
     table = connection.ops.quote_name(Site._meta.db_table)
     # Every site of the batch is updated (so locked), in the order of the ids, also when its
     # value stays: two batches then always lock shared sites in the same order.
@@ -83,8 +92,7 @@ def note_visits(visits: Iterable) -> None:
     for site_id in sorted(newest):
         moment = field.get_db_prep_save(newest[site_id], connection)
         params.append((moment, moment, site_id))
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    batch.executemany(sql, params)
 
 
 class SiteQuerySet(models.QuerySet):

@@ -1,0 +1,73 @@
+"""core/bulk.py: rows inserted as the ORM would store them, and statements sent together."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from patroli.core.bulk import Batch, insert_rows
+from patroli.patrols.models import Appeal
+
+pytestmark = pytest.mark.django_db
+
+
+def appeal(code: str, **extra) -> Appeal:
+    return Appeal(code=code, title=f"Himbauan {code}", text="Teks.", **extra)
+
+
+def test_rows_are_stored_with_the_fields_defaults_and_marked_as_saved():
+    rows = [appeal("satu"), appeal("dua", active=False, order=7)]
+    assert insert_rows(Appeal, rows) == 2
+    stored = {a.code: (a.active, a.order) for a in Appeal.objects.filter(code__in=["satu", "dua"])}
+    assert stored == {"satu": (True, 100), "dua": (False, 7)}
+    assert not rows[0]._state.adding
+
+
+def test_a_dict_row_takes_the_missing_fields_defaults():
+    insert_rows(Appeal, [{"code": "tiga", "title": "Tiga", "text": "Teks."}])
+    assert Appeal.objects.values_list("active", "order").get(code="tiga") == (True, 100)
+
+
+TABLE = Appeal._meta.db_table  # a plain name: no quoting needed on either database
+
+
+def test_a_batch_runs_its_statements_in_order():
+    with Batch(Appeal) as batch:
+        batch.insert(Appeal, [appeal("empat")])
+        # Needs the row inserted just before it in the same batch.
+        batch.execute(f"UPDATE {TABLE} SET title = %s WHERE code = %s", ["Diubah", "empat"])  # noqa: S608
+        batch.executemany(
+            f'UPDATE {TABLE} SET "order" = "order" + %s WHERE code = %s',  # noqa: S608
+            [[1, "empat"], [2, "empat"]],
+        )
+    assert Appeal.objects.values_list("title", "order").get(code="empat") == ("Diubah", 103)
+
+
+def test_postgresql_gets_a_batch_in_one_round_trip():
+    with CaptureQueriesContext(connection) as queries, Batch(Appeal) as batch:
+        batch.insert(Appeal, [appeal("lima")])
+        batch.insert(Appeal, [appeal("enam"), appeal("tujuh")])
+        batch.execute(f"UPDATE {TABLE} SET active = %s WHERE code = %s", [False, "lima"])  # noqa: S608
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert Appeal.objects.filter(code__in=["lima", "enam", "tujuh"]).count() == 3
+
+
+def test_a_failing_statement_fails_the_whole_transaction():
+    insert_rows(Appeal, [appeal("delapan")])
+    with pytest.raises(IntegrityError), transaction.atomic(), Batch(Appeal) as batch:
+        batch.insert(Appeal, [appeal("sembilan")])
+        batch.insert(Appeal, [appeal("delapan")])  # the code is taken
+        batch.insert(Appeal, [appeal("sepuluh")])
+    assert not Appeal.objects.filter(code__in=["sembilan", "sepuluh"]).exists()
+
+
+def test_nothing_is_sent_when_the_block_raises():
+    class Stop(Exception):
+        pass
+
+    with pytest.raises(Stop), Batch(Appeal) as batch:
+        batch.insert(Appeal, [appeal("sebelas")])
+        if connection.vendor == "postgresql":
+            assert batch.pending  # held until the block ends
+        raise Stop
+    if connection.vendor == "postgresql":
+        assert not Appeal.objects.filter(code="sebelas").exists()

@@ -1026,6 +1026,7 @@ class Generator:
                 "id site_id unit_id kind recorded_by_id started_at ended_at lat lon "
                 "distance_m far_from_site created_at recorded_at clock_skew_s"
                 + (" search_text search_stems" if searchable else "")
+                + " response attendees"
             ),
         )
         officers_field = Visit._meta.get_field("officers")
@@ -1119,7 +1120,6 @@ class Generator:
                 said = DialogueData(participants=[], topics=topics, notes=notes)
                 text = visit_search_text(_Named(site_name), said)
                 visit += (text, stems_column(text))
-            visits.append(visit)
             v_officers.append((self.ids["visit_officer"], visit_id, recorder))
             self.ids["visit_officer"] += 1
             if o.officers_per_polsek > 1 and rng.random() < 0.4:
@@ -1127,9 +1127,9 @@ class Generator:
                 if partner != recorder:
                     v_officers.append((self.ids["visit_officer"], visit_id, partner))
                     self.ids["visit_officer"] += 1
-            dialogues.append(
-                (dialogue_id, visit_id, rng.randint(*attendees[kind]), topics, response, notes, "")
-            )
+            people = rng.randint(*attendees[kind])
+            visits.append((*visit, response, people))  # the dialogue's, copied as the services do
+            dialogues.append((dialogue_id, visit_id, people, topics, response, notes, ""))
             if appeals:
                 given = rng.randint(1, 3) if kind != kinds[1] else rng.randint(0, 1)
                 for appeal in rng.sample(appeals, min(given, len(appeals))):

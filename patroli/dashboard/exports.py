@@ -133,8 +133,8 @@ TABLES: dict[str, Table] = {
             ("village", "site__village__name"),
             ("unit", "unit__name"),
             ("kind", "kind"),
-            ("attendees", "dialogue__attendees"),
-            ("response", "dialogue__response"),
+            ("attendees", "attendees"),
+            ("response", "response"),
             ("concerns", _visit_concerns),
             ("far_from_site", "far_from_site"),
             # The check-in point, or the site's when the phone gave none: where the map puts it.

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from patroli.concerns.models import Concern
@@ -58,26 +58,68 @@ def open_at(moment: dt.datetime) -> Q:
     return Q(created_at__lt=moment) & (Q(status__in=Concern.OPEN) | Q(resolved_at__gte=moment))
 
 
-def key_figures(scope: Scope) -> KeyFigures:
-    """Seven queries, whatever the size of the scope."""
-    day_start, day_end = day_bounds(scope.end, scope.end)
+@dataclass
+class VisitDays:
+    """The visits of each local day from ``first`` to ``last``: how many, the attendees of their
+    dialogues, and the dialogues by community response. One query over the period's visits
+    alone feeds the key figures and both day charts: the visit holds its dialogue's response
+    and head count, since joining the dialogues meant reading every dialogue of the country
+    (0.2 s a query for a Polda's week at Jawa Tengah's size, seconds at the national one)."""
+
+    first: dt.date
+    last: dt.date
+    visits: dict[dt.date, int] = field(default_factory=dict)
+    attendees: dict[dt.date, int] = field(default_factory=dict)
+    responses: dict[dt.date, dict[str, int]] = field(default_factory=dict)
+
+    def covers(self, scope: Scope) -> bool:
+        return self.first <= scope.start and scope.end <= self.last
+
+    def total(self, counts: dict[dt.date, int], start: dt.date, end: dt.date) -> int:
+        return sum(n for day, n in counts.items() if start <= day <= end)
+
+
+def visit_days(scope: Scope) -> VisitDays:
+    """:class:`VisitDays` for the scope's period and the week up to its last day (what
+    :func:`key_figures` needs), in one query."""
+    first = min(scope.start, scope.end - dt.timedelta(days=COVERAGE_DAYS - 1))
+    begin, finish = day_bounds(first, scope.end)
+    days = VisitDays(first, scope.end)
+    rows = (
+        scope.visits(period=False)
+        .filter(started_at__gte=begin, started_at__lt=finish)
+        .annotate(day=_local_day("started_at"))
+        .values("day", "response")  # the dialogue's, copied onto the visit: no join
+        .annotate(n=Count("pk"), people=Sum("attendees"))
+        .order_by()
+    )
+    for row in rows:
+        day, response = row["day"], row["response"]
+        days.visits[day] = days.visits.get(day, 0) + row["n"]
+        days.attendees[day] = days.attendees.get(day, 0) + (row["people"] or 0)
+        if response in Dialogue.Response.values:
+            days.responses.setdefault(day, {})[response] = row["n"]
+    return days
+
+
+def _days_of(scope: Scope, days: VisitDays | None) -> VisitDays:
+    return days if days is not None and days.covers(scope) else visit_days(scope)
+
+
+def key_figures(scope: Scope, days: VisitDays | None = None) -> KeyFigures:
+    """Seven queries, whatever the size of the scope (six when given ``days``, the scope's
+    :func:`visit_days`)."""
+    day_end = day_bounds(scope.end, scope.end)[1]
     week_start, _ = day_bounds(scope.end - dt.timedelta(days=COVERAGE_DAYS - 1), scope.end)
     period_start, period_end = scope.bounds
-    earliest = min(week_start, period_start)
-
-    visits = scope.visits(period=False).filter(started_at__gte=earliest, started_at__lt=day_end)
-    v = visits.aggregate(
-        day=Count("pk", filter=Q(started_at__gte=day_start)),
-        week=Count("pk", filter=Q(started_at__gte=week_start)),
-        period=Count("pk", filter=Q(started_at__gte=period_start, started_at__lt=period_end)),
-        attendees=Coalesce(
-            Sum(
-                "dialogue__attendees",
-                filter=Q(started_at__gte=period_start, started_at__lt=period_end),
-            ),
-            0,
-        ),
-    )
+    days = _days_of(scope, days)
+    week_first = scope.end - dt.timedelta(days=COVERAGE_DAYS - 1)
+    v = {
+        "day": days.visits.get(scope.end, 0),
+        "week": days.total(days.visits, week_first, scope.end),
+        "period": days.total(days.visits, scope.start, scope.end),
+        "attendees": days.total(days.attendees, scope.start, scope.end),
+    }
 
     # Covered: a visit in the 7 days, i.e. the last one before the end of the day is in them
     # (read from the site itself for a current day: sites.models.last_visit).
@@ -151,35 +193,18 @@ def _local_day(field_name: str) -> TruncDate:
     return LocalDate(field_name, tzinfo=timezone.get_current_timezone())
 
 
-def visits_per_day(scope: Scope) -> list[tuple[dt.date, int]]:
-    counts = {
-        row["day"]: row["n"]
-        for row in scope.visits()
-        .annotate(day=_local_day("started_at"))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    return [(day, counts.get(day, 0)) for day in _days(scope)]
+def visits_per_day(scope: Scope, days: VisitDays | None = None) -> list[tuple[dt.date, int]]:
+    days = _days_of(scope, days)
+    return [(day, days.visits.get(day, 0)) for day in _days(scope)]
 
 
-def response_per_day(scope: Scope) -> list[tuple[dt.date, dict[str, int]]]:
-    """Community response (positive, neutral, negative) of the dialogues, per day.
-
-    Grouped from the visit side: the period's visits are found by index and joined to their
-    dialogue, rather than scanning every dialogue for the period's visits."""
-    counts: dict = {}
-    for row in (
-        scope.visits()
-        .filter(dialogue__response__in=Dialogue.Response.values)
-        .annotate(day=_local_day("started_at"))
-        .values("day", "dialogue__response")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts.setdefault(row["day"], {})[row["dialogue__response"]] = row["n"]
+def response_per_day(
+    scope: Scope, days: VisitDays | None = None
+) -> list[tuple[dt.date, dict[str, int]]]:
+    """Community response (positive, neutral, negative) of the dialogues, per day."""
+    days = _days_of(scope, days)
     empty = dict.fromkeys(Dialogue.Response.values, 0)
-    return [(day, {**empty, **counts.get(day, {})}) for day in _days(scope)]
+    return [(day, {**empty, **days.responses.get(day, {})}) for day in _days(scope)]
 
 
 def concerns_by_category(scope: Scope) -> list[tuple[str, int]]:

@@ -40,6 +40,7 @@ from .figures import (
     concerns_by_status,
     key_figures,
     response_per_day,
+    visit_days,
     visits_per_day,
 )
 from .scope import Scope, day_bounds
@@ -234,10 +235,11 @@ class AnevReport(Report):
 def daily_report(scope: Scope) -> DailyReport:
     """The day ``scope.end`` of the scope's unit (a one-day scope is expected)."""
     day = replace(scope, start=scope.end)
-    figures = key_figures(day)
-    week = visits_per_day(replace(day, start=day.end - dt.timedelta(days=COVERAGE_DAYS - 1)))
+    days = visit_days(day)  # the day and the week before it
+    figures = key_figures(day, days)
+    week = visits_per_day(replace(day, start=day.end - dt.timedelta(days=COVERAGE_DAYS - 1)), days)
     return DailyReport(
-        **_common(day, figures, response_per_day(day)),
+        **_common(day, figures, response_per_day(day, days)),
         visits=_visits(day),
         week=week,
     )
@@ -246,11 +248,12 @@ def daily_report(scope: Scope) -> DailyReport:
 def anev_report(scope: Scope) -> AnevReport:
     """The period of ``scope``, compared with the period of equal length just before it."""
     previous = previous_scope(scope)
-    figures = key_figures(scope)
+    days = visit_days(scope)
+    figures = key_figures(scope, days)
     before = key_figures(previous)
     visited, visited_before = _sites_visited(scope, previous)
-    responses = response_per_day(scope)
-    per_visits = visits_per_day(scope)
+    responses = response_per_day(scope, days)
+    per_visits = visits_per_day(scope, days)
     per_day = [
         (day, count, mix) for (day, count), (_day, mix) in zip(per_visits, responses, strict=True)
     ]

@@ -12,7 +12,7 @@ import datetime as dt
 import h3
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import render
@@ -25,7 +25,7 @@ from patroli.core.access import visible
 from patroli.elections import risk
 from patroli.elections.models import Incident, RiskScore
 from patroli.patrols import views as patrol_views
-from patroli.patrols.models import Dialogue, Visit
+from patroli.patrols.models import Dialogue
 from patroli.regions.models import Region
 from patroli.units.models import Unit
 
@@ -64,7 +64,8 @@ def dashboard(request):
         fallback = QueryDict(mutable=True)
         fallback["unit"] = request.GET.get("unit", "")
         scope = Scope.from_params(request.user, fallback)
-    key = figures.key_figures(scope)
+    days = figures.visit_days(scope)
+    key = figures.key_figures(scope, days)
     response_labels = dict(Dialogue.Response.choices)
     context = {
         "scope": scope,
@@ -79,10 +80,10 @@ def dashboard(request):
         ],
         "charts": {
             "visits": charts.day_bars(
-                figures.visits_per_day(scope), _("Visits per day"), _("visits")
+                figures.visits_per_day(scope, days), _("Visits per day"), _("visits")
             ),
             "response": charts.stacked_day_bars(
-                figures.response_per_day(scope),
+                figures.response_per_day(scope, days),
                 {k: str(v) for k, v in response_labels.items()},
                 _("Community response per day"),
             ),
@@ -172,13 +173,13 @@ def _children(scope: Scope) -> list[dict]:
     week_start, _end = day_bounds(
         scope.end - dt.timedelta(days=figures.COVERAGE_DAYS - 1), scope.end
     )
-    recent = Visit.objects.filter(
-        site=OuterRef("pk"), started_at__gte=week_start, started_at__lt=day_end
-    )
+    # Covered as the key figures count it: the last visit before the end of the day lies in the
+    # 7 days (read from the site's own latest visit: no visit of the week is looked up).
     roll(
         scope.sites()
+        .with_last_visit(day_end, inclusive=False)
         .values("unit__path")
-        .annotate(total=Count("pk"), covered=Count("pk", filter=Exists(recent)))
+        .annotate(total=Count("pk"), covered=Count("pk", filter=Q(last_visit_at__gte=week_start)))
         .order_by(),
         "sites",
     )
@@ -371,7 +372,7 @@ def _visit_layer(scope: Scope):
     )
     total = visits.count()
     rows = visits.order_by("-started_at").values(
-        "pk", "x", "y", "started_at", "site__name", "dialogue__response"
+        "pk", "x", "y", "started_at", "site__name", "response"
     )[:MAX_POINTS]
     return [
         _point(
@@ -380,7 +381,7 @@ def _visit_layer(scope: Scope):
             {
                 "title": r["site__name"],
                 "when": r["started_at"].isoformat(),
-                "response": r["dialogue__response"] or "",
+                "response": r["response"],
                 "url": reverse("app:visit-detail", args=[r["pk"]]),
             },
         )

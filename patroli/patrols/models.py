@@ -121,6 +121,15 @@ class Visit(models.Model):
     # notes and statement; and their Snowball stems, which SQLite's full-text index reads.
     search_text = models.TextField(editable=False, blank=True)
     search_stems = models.TextField(editable=False, blank=True)
+    # The dialogue's response and head count, copied here so that a dashboard counts a period's
+    # visits without joining every dialogue of the country (benchmarks/suite.py, "dashboard").
+    response = models.CharField(_("community response"), max_length=10, blank=True, editable=False)
+    attendees = models.PositiveIntegerField(
+        _("number of attendees"),
+        null=True,
+        blank=True,
+        editable=False,  # None: no dialogue
+    )
 
     objects = VisitQuerySet.as_manager()
 

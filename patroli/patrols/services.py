@@ -297,6 +297,8 @@ def _create_visits(
                 clock_skew_s=clock_skew_s,
                 search_text=search_text,
                 search_stems=stems_column(search_text),
+                response=item.dialogue.response if item.dialogue else "",
+                attendees=item.dialogue.attendees if item.dialogue else None,
             )
         )
     # Row locks in one order in every writer: the sites (by id), the plan stops, then the

@@ -1,12 +1,13 @@
-"""Keeping ``Site.latest_visit_at`` true when a visit is written one by one with the ORM (the
-admin, a deletion, a test): the visit services write in bulk and keep it themselves."""
+"""Keeping ``Site.latest_visit_at`` and a visit's copies of its dialogue (``Visit.response``,
+``Visit.attendees``) true when written one by one with the ORM (the admin, a deletion, a test):
+the visit services write in bulk and keep them themselves."""
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from patroli.sites.models import note_visits, refresh_latest_visits
 
-from .models import Visit
+from .models import Dialogue, Visit
 
 
 @receiver(pre_save, sender=Visit)
@@ -30,3 +31,18 @@ def _visit_saved(sender, instance: Visit, created: bool, raw=False, **kwargs) ->
 @receiver(post_delete, sender=Visit)
 def _visit_deleted(sender, instance: Visit, **kwargs) -> None:
     refresh_latest_visits([instance.site_id])
+
+
+@receiver(post_save, sender=Dialogue)
+def _dialogue_saved(sender, instance: Dialogue, raw=False, **kwargs) -> None:
+    # The visit's copies of the response and the head count (Visit.response): the services set
+    # them with the visit; a dialogue saved one by one (the admin) sets them here.
+    if not raw:
+        Visit.objects.filter(pk=instance.visit_id).update(
+            response=instance.response, attendees=instance.attendees
+        )
+
+
+@receiver(post_delete, sender=Dialogue)
+def _dialogue_deleted(sender, instance: Dialogue, **kwargs) -> None:
+    Visit.objects.filter(pk=instance.visit_id).update(response="", attendees=None)

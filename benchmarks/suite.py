@@ -745,6 +745,8 @@ def raw_batches(world: World, bodies: list[dict], appeal_ids: list[int]) -> list
                     0.5,
                     text,
                     stems_column(text),
+                    said["response"],
+                    said["attendees"],
                 )
             )
             dialogues.append(
@@ -767,7 +769,7 @@ def raw_batches(world: World, bodies: list[dict], appeal_ids: list[int]) -> list
 VISIT_COLUMNS = [
     *("id", "site_id", "unit_id", "kind", "recorded_by_id", "started_at", "ended_at", "lat"),
     *("lon", "distance_m", "far_from_site", "created_at", "recorded_at", "clock_skew_s"),
-    *("search_text", "search_stems"),
+    *("search_text", "search_stems", "response", "attendees"),
 ]
 
 

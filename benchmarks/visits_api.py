@@ -163,6 +163,8 @@ def raw_rows(site, officer, n: int, vendor: str):
                 created,
                 search_text,
                 stems_column(search_text),
+                body["dialogue"]["response"],
+                body["dialogue"]["attendees"],
             )
         )
     return visits, appeal_ids
@@ -193,6 +195,8 @@ def raw_insert(connect, placeholder: str, visits, appeal_ids, officer_id, per_vi
             "created_at",
             "search_text",
             "search_stems",
+            "response",
+            "attendees",
         ],
     )
     officer_sql = sql("patrols_visit_officers", ["visit_id", "officer_id"])

@@ -210,7 +210,8 @@ def _village_choices(scope: Scope) -> list[Region] | None:
     """The villages of the unit's sites for the filter, or None when too many to list."""
     unit_scope = Scope(user=scope.user, unit=scope.unit, start=scope.start, end=scope.end)
     villages = list(
-        Region.objects.filter(code__in=Subquery(unit_scope.sites().values("village_id")))
+        # No ordering inside: the sites' default one would sort them all first (3x the time).
+        Region.objects.filter(code__in=Subquery(unit_scope.sites().order_by().values("village_id")))
         .order_by("name", "code")
         .only("code", "name")[: MAX_VILLAGE_CHOICES + 1]
     )

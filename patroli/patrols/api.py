@@ -279,7 +279,7 @@ class Lookups:
         categories = {c.category for p in payloads for c in p.concerns}
         # No ordering and no region: a query compiled for every visit recorded (the village
         # is read only for a visit that raises a concern or meets an incident).
-        sites = Site.objects.select_related("unit").order_by()
+        sites = Site.objects.order_by()
         self.sites = visible(sites, user).in_bulk(site_ids)
         self.officers = (
             visible(Officer.objects.filter(is_active=True), user).in_bulk(officer_ids)

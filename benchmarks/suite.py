@@ -964,8 +964,8 @@ def main() -> None:
         "search": measure_search,
         "dashboards": measure_dashboards,
     }
-    for name, step in reads.items():
-        if name in args.only:
+    for step_name, step in reads.items():
+        if step_name in args.only:
             rows += step(world, raw, repeat)
             print(f"  {rows[-1]['name']}: done", flush=True)
             partial.write_text(json.dumps(rows, indent=2, default=str) + "\n")  # so far

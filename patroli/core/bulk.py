@@ -88,16 +88,21 @@ class Batch:
     binding, Django's default with psycopg 3, lets one execute hold several statements), on
     SQLite each as it comes (in-process, a statement costs no round trip).
 
-    Use it as a context manager inside the caller's transaction: the statements are sent when
-    the block ends without an exception, in the order they were added, and an error of any of
-    them (a duplicate key) raises there and fails the transaction like the same statements sent
-    one by one. Nothing is sent when the block raises.
+    Use it as a context manager inside the caller's transaction (``atomic``): the statements
+    are sent when the block ends without an exception, in the order they were added, and an
+    error of any of them (a duplicate key) raises there and fails the transaction like the same
+    statements sent one by one. When the block raises, PostgreSQL gets nothing of it, and what
+    SQLite already ran goes with the caller's transaction.
     """
 
     def __init__(self, model: type[models.Model]):
         self.connection = connections[router.db_for_write(model)]
-        self.deferred = self.connection.vendor == "postgresql"
+        # Server-side binding (an option of Django's PostgreSQL backend) prepares each execute
+        # as one statement: then the statements go one by one, as on SQLite.
+        binding = self.connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+        self.deferred = self.connection.vendor == "postgresql" and not binding
         self.pending: list[tuple[str, list]] = []
+        self.saved: list[models.Model] = []  # marked as stored once their rows are sent
 
     def __enter__(self) -> Batch:
         return self
@@ -155,11 +160,16 @@ class Batch:
                     sql + ", ".join([row_marks] * len(chunk)),
                     [value for row in chunk for value in row],
                 )
-        for obj in objects:
-            if not isinstance(obj, dict):  # stored with the batch, as after save()
-                obj._state.adding = False
-                obj._state.db = connection.alias
+        self.saved.extend(obj for obj in objects if not isinstance(obj, dict))
+        if not self.deferred:
+            self._mark_saved()
         return len(rows)
+
+    def _mark_saved(self) -> None:
+        for obj in self.saved:  # as after save()
+            obj._state.adding = False
+            obj._state.db = self.connection.alias
+        self.saved = []
 
     def send(self) -> None:
         """Send what is pending (PostgreSQL): one execute of the statements joined."""
@@ -169,3 +179,4 @@ class Batch:
         sql = ";\n".join(statement for statement, _params in pending)
         with self.connection.cursor() as cursor:
             cursor.execute(sql, [value for _sql, params in pending for value in params])
+        self._mark_saved()

@@ -277,9 +277,12 @@ class Lookups:
         officer_ids = {o for p in payloads for o in p.officers}
         codes = {c for p in payloads if p.dialogue is not None for c in p.dialogue.appeals}
         categories = {c.category for p in payloads for c in p.concerns}
-        # No ordering and no region: a query compiled for every visit recorded (the village
-        # is read only for a visit that raises a concern or meets an incident).
+        # No ordering, and the site alone: a query compiled for every visit recorded. Its unit
+        # and village only when a visit raises a concern or meets an incident, which need them
+        # (read here for the whole batch, not once for each such visit).
         sites = Site.objects.order_by()
+        if any(p.concerns or p.incidents for p in payloads):
+            sites = sites.select_related("unit", "village")
         self.sites = visible(sites, user).in_bulk(site_ids)
         self.officers = (
             visible(Officer.objects.filter(is_active=True), user).in_bulk(officer_ids)

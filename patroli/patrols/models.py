@@ -3,7 +3,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -319,3 +320,14 @@ class PlanStop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} #{self.team}.{self.order} {self.site}"
+
+
+def refresh_dialogue_copies() -> int:
+    """Set every visit's copy of its dialogue's response and head count (``Visit.response``,
+    ``Visit.attendees``) from the dialogues; how many visits. For visits loaded around the
+    application: the services, the admin and the generator keep the copies themselves."""
+    said = Dialogue.objects.filter(visit=OuterRef("pk"))
+    return Visit.objects.update(
+        response=Coalesce(Subquery(said.values("response")[:1]), Value("")),
+        attendees=Subquery(said.values("attendees")[:1]),
+    )

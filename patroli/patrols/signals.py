@@ -33,14 +33,25 @@ def _visit_deleted(sender, instance: Visit, **kwargs) -> None:
     refresh_latest_visits([instance.site_id])
 
 
+@receiver(pre_save, sender=Dialogue)
+def _remember_visit(sender, instance: Dialogue, raw=False, **kwargs) -> None:
+    if not raw and not instance._state.adding:
+        old = Dialogue.objects.filter(pk=instance.pk).values_list("visit_id", flat=True).first()
+        instance._visit_before = old
+
+
 @receiver(post_save, sender=Dialogue)
 def _dialogue_saved(sender, instance: Dialogue, raw=False, **kwargs) -> None:
     # The visit's copies of the response and the head count (Visit.response): the services set
     # them with the visit; a dialogue saved one by one (the admin) sets them here.
-    if not raw:
-        Visit.objects.filter(pk=instance.visit_id).update(
-            response=instance.response, attendees=instance.attendees
-        )
+    if raw:
+        return
+    before = getattr(instance, "_visit_before", None)
+    if before is not None and before != instance.visit_id:  # moved to another visit
+        Visit.objects.filter(pk=before).update(response="", attendees=None)
+    Visit.objects.filter(pk=instance.visit_id).update(
+        response=instance.response, attendees=instance.attendees
+    )
 
 
 @receiver(post_delete, sender=Dialogue)

@@ -257,6 +257,26 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(world, api):
     assert statements(40) == statements(4)
 
 
+def test_sites_of_visits_raising_concerns_are_read_with_their_unit_and_village(world, api):
+    """Concerns need the site's unit and village: read with the sites, once for the batch,
+    never once for each visit that raises one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world.officer)
+    batch = [visit(world.pps_bumi), visit(world.tps_bumi)]  # two sites, a concern each
+    with CaptureQueriesContext(connection) as queries:
+        assert [r["status"] for r in sync(client, batch)] == ["created", "created"]
+    alone = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(('SELECT "units_unit"', 'SELECT "regions_region"'))
+        and "WHERE" in q["sql"]
+        and " JOIN " not in q["sql"]
+    ]
+    assert not [sql for sql in alone if '"id" = ' in sql or '"code" = ' in sql], alone
+
+
 def test_every_visit_of_a_batch_has_its_audit_event_and_the_chain_holds(world, api):
     from patroli.audit.models import AuditEvent
     from patroli.audit.services import verify_chain

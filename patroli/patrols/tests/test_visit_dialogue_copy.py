@@ -2,10 +2,12 @@
 true whichever way the dialogue is written."""
 
 import importlib
+import io
 import uuid
 
 import pytest
 from django.apps import apps as live_apps
+from django.core.management import call_command
 from django.db import connection
 
 from patroli.patrols.models import Dialogue, Visit
@@ -54,8 +56,13 @@ def test_a_dialogue_written_one_by_one_updates_its_visit(world, api):
     dialogue.response, dialogue.attendees = "neutral", 9  # the admin corrects it
     dialogue.save()
     assert copies(visit_id) == ("neutral", 9)
-    dialogue.delete()
+    other = post(api(world.officer), world.pps_bumi)
+    dialogue.visit_id = other  # moved to another visit (the admin's raw id field)
+    dialogue.save()
+    assert copies(other) == ("neutral", 9)
     assert copies(visit_id) == ("", None)
+    dialogue.delete()
+    assert copies(other) == ("", None)
 
 
 class Editor:
@@ -64,16 +71,25 @@ class Editor:
 
     connection = connection
 
-    def execute(self, sql: str) -> None:
+    def execute(self, sql: str, params=()) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(sql)
+            cursor.execute(sql, params)
 
 
 def test_the_migration_fills_the_visits_stored_before(world, api):
     said = post(api(world.officer), world.pps_bumi, {"attendees": 21, "response": "positive"})
     silent = post(api(world.officer), world.pps_bumi)
     Visit.objects.update(response="", attendees=None)  # as before the migration
-    migration = importlib.import_module("patroli.patrols.migrations.0010_visit_dialogue_copy")
+    migration = importlib.import_module("patroli.patrols.migrations.0011_fill_visit_dialogue_copy")
     migration.fill(live_apps, Editor())
     assert copies(said) == ("positive", 21)
     assert copies(silent) == ("", None)
+
+
+def test_the_refresh_command_fills_them_after_a_load_around_the_app(world, api):
+    said = post(api(world.officer), world.pps_bumi, {"attendees": 5, "response": "neutral"})
+    Visit.objects.update(response="", attendees=None)  # as after loaddata of an older dump
+    out = io.StringIO()
+    call_command("refresh_latest_visits", stdout=out)
+    assert copies(said) == ("neutral", 5)
+    assert "visits: 1 refreshed" in out.getvalue()

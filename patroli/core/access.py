@@ -21,25 +21,36 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=Model)
 
 
-def _unit_condition(user, prefix: str) -> Q | None:
-    """The filter selecting what ``user`` may see; None means everything."""
+def _unit_condition(user, prefix: str, within: Unit | None = None) -> Q | None:
+    """The filter selecting what ``user`` may see (of ``within``'s subtree when given); None
+    means everything."""
+    nothing = Q(pk__in=[])
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Q(pk__in=[])
+        return nothing
     if user.is_superuser:
-        return None
-    unit = user.unit
-    if unit is None:
-        return Q(pk__in=[])
-    return Q(**{f"{prefix}path__startswith": unit.path})
+        root = within.path if within is not None else None
+    elif user.unit is None:
+        return nothing
+    else:
+        root = user.unit.path
+        if within is not None:
+            if within.path.startswith(root):
+                root = within.path  # deeper inside the user's subtree
+            elif not root.startswith(within.path):
+                return nothing  # another branch of the tree
+    return None if root is None else Q(**{f"{prefix}path__startswith": root})
 
 
-def visible(queryset: QuerySet[M], user) -> QuerySet[M]:
-    """The part of ``queryset`` that ``user`` may read."""
+def visible(queryset: QuerySet[M], user, *, within: Unit | None = None) -> QuerySet[M]:
+    """The part of ``queryset`` that ``user`` may read; with ``within``, only of that unit's
+    subtree. One condition either way: the two subtrees' paths filtered one after the other
+    would make PostgreSQL think a Polda's units a tenth as many as they are (it multiplies
+    the two selectivities) and pick a plan twenty times slower for the dashboard's counts."""
     field = getattr(queryset.model, "access_unit_field", None)
     if field is None:
         raise TypeError(f"{queryset.model.__name__} declares no access_unit_field")
     prefix = "" if field == "self" else f"{field}__"
-    condition = _unit_condition(user, prefix)
+    condition = _unit_condition(user, prefix, within)
     return queryset if condition is None else queryset.filter(condition)
 
 

@@ -183,18 +183,14 @@ class Scope:
 
     # -- the records ------------------------------------------------------------------------
 
-    def _in_unit(self, queryset: QuerySet, prefix: str) -> QuerySet:
-        queryset = visible(queryset, self.user)
-        if self.unit is not None:
-            path = f"{prefix}__path__startswith" if prefix != "self" else "path__startswith"
-            queryset = queryset.filter(**{path: self.unit.path})
-        return queryset
+    def _in_unit(self, queryset: QuerySet) -> QuerySet:
+        return visible(queryset, self.user, within=self.unit)
 
     def units(self) -> QuerySet[Unit]:
-        return self._in_unit(Unit.objects.all(), "self")
+        return self._in_unit(Unit.objects.all())
 
     def sites(self) -> QuerySet[Site]:
-        sites = self._in_unit(Site.objects.all(), "unit")
+        sites = self._in_unit(Site.objects.all())
         if self.village:
             sites = sites.filter(village__code__startswith=self.village)
         if self.kind:
@@ -202,7 +198,7 @@ class Scope:
         return sites
 
     def visits(self, *, period: bool = True) -> QuerySet[Visit]:
-        visits = self._in_unit(Visit.objects.all(), "unit")
+        visits = self._in_unit(Visit.objects.all())
         if period:
             begin, finish = self.bounds
             visits = visits.filter(started_at__gte=begin, started_at__lt=finish)
@@ -211,7 +207,7 @@ class Scope:
         return visits
 
     def concerns(self, *, period: bool = True) -> QuerySet[Concern]:
-        concerns = self._in_unit(Concern.objects.all(), "unit")
+        concerns = self._in_unit(Concern.objects.all())
         if period:
             begin, finish = self.bounds
             concerns = concerns.filter(created_at__gte=begin, created_at__lt=finish)
@@ -224,7 +220,7 @@ class Scope:
         return concerns
 
     def incidents(self, *, period: bool = True) -> QuerySet[Incident]:
-        incidents = self._in_unit(Incident.objects.all(), "unit")
+        incidents = self._in_unit(Incident.objects.all())
         if period:
             begin, finish = self.bounds
             incidents = incidents.filter(occurred_at__gte=begin, occurred_at__lt=finish)

@@ -323,9 +323,9 @@ def _village_stats(scope: Scope) -> dict[str, dict]:
         "place",
         "incidents",
     )
-    village_scores = visible(RiskScore.objects.filter(site__isnull=True), scope.user)
-    if scope.unit is not None:
-        village_scores = village_scores.filter(unit__path__startswith=scope.unit.path)
+    village_scores = visible(
+        RiskScore.objects.filter(site__isnull=True), scope.user, within=scope.unit
+    )
     if scope.village:
         village_scores = village_scores.filter(village__code__startswith=scope.village)
     for row in village_scores.values("village_id").annotate(n=Max("score")).order_by():

@@ -100,11 +100,12 @@ class RiskFilter(Schema):
 
 
 def _filtered(qs: QuerySet, request, filters: RiskFilter) -> QuerySet:
-    qs = visible(qs, request.auth)
-    if filters.unit is not None:
-        # Intersected with the caller's own scope above: another unit's subtree shows nothing.
+    if filters.unit is None:
+        qs = visible(qs, request.auth)
+    else:
+        # Intersected with the caller's own scope: another unit's subtree shows nothing.
         unit = Unit.objects.filter(pk=filters.unit).first()
-        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+        qs = visible(qs, request.auth, within=unit) if unit else qs.none()
     if filters.level:
         qs = qs.filter(level=filters.level)
     return qs

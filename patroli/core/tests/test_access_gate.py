@@ -38,6 +38,27 @@ def test_sites_per_persona(world):
     assert site_names(world.commander) == sepaku | {"Kantor PPS Kelurahan Petung"}
 
 
+def test_within_narrows_to_a_subtree_and_never_widens(world):
+    def within(user, unit):
+        return set(visible(Unit.objects.all(), user, within=unit).values_list("code", flat=True))
+
+    sepaku, penajam = world.sepaku, Unit.objects.get(code="polsek-penajam")
+    assert within(world.commander, sepaku) == {"polsek-sepaku"}  # deeper: narrowed
+    assert within(world.commander, world.polres) == codes(world.commander)
+    assert within(world.officer, world.polres) == {"polsek-sepaku"}  # above: still its own
+    assert within(world.officer, penajam) == set()  # another branch
+    assert within(world.admin, penajam) == {"polsek-penajam"}  # superuser: the subtree
+    assert within(world.no_unit, world.polres) == set()
+    assert within(AnonymousUser(), world.polres) == set()
+
+
+def test_within_is_one_condition_on_the_path(world):
+    """Two path conditions (the user's subtree, then the scope's) made PostgreSQL estimate a
+    Polda's units as a tenth of what they are and choose a slow plan for the dashboard."""
+    sql = str(visible(Site.objects.all(), world.commander, within=world.sepaku).query)
+    assert sql.count("LIKE") == 1, sql
+
+
 def test_inactive_user_sees_nothing(world):
     world.commander.is_active = False
     world.commander.save()

@@ -8,9 +8,9 @@ through each field's ``pre_save`` and ``get_db_prep_save``, so they are stored e
 ORM would store them (auto_now_add times, UUIDs on SQLite, JSON). The rows need no ids back:
 for models with an automatic primary key the caller reads them when it needs them.
 
-:class:`Batch` goes one step further for a write of several tables (a visit, its officers, the
-site's latest visit, the plan stop it completes): the statements that answer nothing go to
-PostgreSQL in one round trip.
+:class:`Batch` holds these inserts with the other statements of a write of several tables (a
+visit, its officers, the site's latest visit, the plan stop it completes): the statements that
+answer nothing go to PostgreSQL in one round trip.
 """
 
 from __future__ import annotations
@@ -70,18 +70,6 @@ def _build_statement(model: type[models.Model], quote) -> tuple[str, tuple, tupl
     return f"INSERT INTO {table} ({columns}) VALUES ", fields, kinds  # noqa: S608
 
 
-def insert_rows(model: type[models.Model], objects: Iterable[models.Model | dict]) -> int:
-    """INSERT ``objects`` of ``model`` in the current transaction; how many. A row that breaks a
-    constraint (a duplicate primary key) raises IntegrityError as ``bulk_create`` would.
-
-    An object is a model instance, or a dict of values by attribute name (``dialogue_id``) for
-    a model whose fields need nothing from ``pre_save``: a link table, say, where building
-    instances would cost more than the insert. A missing key takes the field's default.
-    """
-    with Batch(model) as batch:
-        return batch.insert(model, objects)
-
-
 class Batch:
     """Writes that answer nothing, sent together: on PostgreSQL as one execute of all the
     statements when the block ends (one round trip instead of one per statement; client-side
@@ -126,7 +114,14 @@ class Batch:
                 cursor.executemany(sql, rows)
 
     def insert(self, model: type[models.Model], objects: Iterable[models.Model | dict]) -> int:
-        """:func:`insert_rows` as part of the batch; how many rows."""
+        """INSERT ``objects`` of ``model`` with the batch; how many rows. A row that breaks a
+        constraint (a duplicate primary key) raises IntegrityError as ``bulk_create`` would.
+
+        An object is a model instance, or a dict of values by attribute name (``dialogue_id``)
+        for a model whose fields need nothing from ``pre_save``: a link table, say, where
+        building instances would cost more than the insert. A missing key takes the field's
+        default.
+        """
         objects = list(objects)
         if not objects:
             return 0

@@ -10,11 +10,15 @@ from patroli.sites.models import note_visits, refresh_latest_visits
 from .models import Dialogue, Visit
 
 
+def _stored(instance, field: str):
+    """The value of ``field`` in the database before this save of ``instance``."""
+    return type(instance).objects.filter(pk=instance.pk).values_list(field, flat=True).first()
+
+
 @receiver(pre_save, sender=Visit)
 def _remember_site(sender, instance: Visit, raw=False, **kwargs) -> None:
     if not raw and not instance._state.adding:
-        old = Visit.objects.filter(pk=instance.pk).values_list("site_id", flat=True).first()
-        instance._site_before = old
+        instance._site_before = _stored(instance, "site_id")
 
 
 @receiver(post_save, sender=Visit)
@@ -36,8 +40,7 @@ def _visit_deleted(sender, instance: Visit, **kwargs) -> None:
 @receiver(pre_save, sender=Dialogue)
 def _remember_visit(sender, instance: Dialogue, raw=False, **kwargs) -> None:
     if not raw and not instance._state.adding:
-        old = Dialogue.objects.filter(pk=instance.pk).values_list("visit_id", flat=True).first()
-        instance._visit_before = old
+        instance._visit_before = _stored(instance, "visit_id")
 
 
 @receiver(post_save, sender=Dialogue)

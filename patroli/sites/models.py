@@ -71,15 +71,8 @@ def note_visits(visits: Iterable, batch=None) -> None:
             newest[visit.site_id] = started
     if not newest:
         return
-    if batch is None:
-        with Batch(Site) as batch:
-            _note_newest(batch, newest)
-    else:
-        _note_newest(batch, newest)
-
-
-def _note_newest(batch, newest: dict[int, datetime]) -> None:
-    connection = batch.connection
+    statements = batch or Batch(Site)
+    connection = statements.connection
     table = connection.ops.quote_name(Site._meta.db_table)
     # Every site of the batch is updated (so locked), in the order of the ids, also when its
     # value stays: two batches then always lock shared sites in the same order.
@@ -92,7 +85,9 @@ def _note_newest(batch, newest: dict[int, datetime]) -> None:
     for site_id in sorted(newest):
         moment = field.get_db_prep_save(newest[site_id], connection)
         params.append((moment, moment, site_id))
-    batch.executemany(sql, params)
+    statements.executemany(sql, params)
+    if batch is None:
+        statements.send()
 
 
 class SiteQuerySet(models.QuerySet):

@@ -4,10 +4,15 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from patroli.core.bulk import Batch, insert_rows
+from patroli.core.bulk import Batch
 from patroli.patrols.models import Appeal
 
 pytestmark = pytest.mark.django_db
+
+
+def insert_rows(model, rows) -> int:
+    with Batch(model) as batch:
+        return batch.insert(model, rows)
 
 
 def appeal(code: str, **extra) -> Appeal:

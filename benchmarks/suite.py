@@ -26,8 +26,8 @@ Then it measures, each against the floor that any implementation must pay (see e
     single POST                 POST /api/v1/visits, 8 threads,   /bench/visit: one INSERT behind
                                 one visit a request               the same server, auth, middleware
     coverage Polsek / Polda     coverage_summary(), the coverage  the indexed SQL count of the same
-                                page's path; and coverage() (the  sites: visited, ever visited
-                                API's: every site) of the Polda
+                                page's path; and GET /api/v1/     sites: visited, ever visited
+                                coverage of the Polda
     search concerns / visits    GET /api/v1/...?q= (test client)  the same full-text query in SQL
     risk compute_all            risk.compute_all() of all sites   a bare SQL read of its inputs
     risk after one incident     risk.refresh_for() (the task      the same read for one site and
@@ -486,9 +486,8 @@ def measure_risk(world: World, raw: Raw, repeat: int) -> list[dict]:
 
 
 def coverage_count(raw: Raw, path: str):
-    """The bare count of the same sites: all, visited within 7 days, ever visited (by index)."""
-    recent = raw.time(DATA_NOW - dt.timedelta(days=7))
-    now = raw.time(DATA_NOW)
+    """The bare count of the same sites as of a moment (default: the present): all, visited
+    within 7 days, ever visited (by index)."""
     sql = (
         "SELECT COUNT(*),"
         " SUM(CASE WHEN EXISTS (SELECT 1 FROM patrols_visit v WHERE v.site_id = s.id"
@@ -498,7 +497,9 @@ def coverage_count(raw: Raw, path: str):
         " FROM sites_site s JOIN units_unit u ON u.id = s.unit_id WHERE u.path LIKE %s"
     )
 
-    def call():
+    def call(moment: dt.datetime | None = None):
+        moment = moment or dt.datetime.now(dt.UTC)
+        recent, now = raw.time(moment - dt.timedelta(days=7)), raw.time(moment)
         return raw.fetch(sql, [recent, now, now, path + "%"])[0]
 
     return call
@@ -506,27 +507,43 @@ def coverage_count(raw: Raw, path: str):
 
 def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
     """The coverage page's path (coverage_summary: grouped counts and the head of the "left
-    alone" list) for the Polsek and the Polda, and the API's (coverage(): every site) for the
-    Polda; each checked to count what the SQL counts."""
-    from patroli.patrols.coverage import coverage, coverage_summary
+    alone" list) for the Polsek and the Polda, and the API's (GET /api/v1/coverage, the counts
+    as JSON, test client) for the Polda; each checked to count what the SQL counts."""
+    from django.test import Client
+
+    from patroli.patrols.coverage import coverage_summary
+
+    client = Client(headers={"Authorization": f"Bearer {world.commander_token}"})
+
+    def summary(unit):
+        tally = coverage_summary(unit, days=7, now=DATA_NOW).total
+        return tally.total, tally.visited, tally.total - tally.never
+
+    def api(unit):
+        response = client.get(f"/api/v1/coverage?unit={unit.pk}&days=7")
+        if response.status_code != 200:
+            raise SystemExit(f"/api/v1/coverage answered {response.status_code}")
+        tally = response.json()["total"]
+        return tally["total"], tally["visited"], tally["total"] - tally["never"]
 
     rows = []
     for label, unit, function in (
-        ("coverage Polsek", world.polsek, coverage_summary),
-        ("coverage Polda", world.polda, coverage_summary),
-        ("coverage Polda, every site (API)", world.polda, coverage),
+        ("coverage Polsek", world.polsek, summary),
+        ("coverage Polda", world.polda, summary),
+        ("coverage Polda (API)", world.polda, api),
     ):
         count = coverage_count(raw, unit.path)
-        total, visited, ever = count()
-
-        def call(unit=unit, function=function):
-            return function(unit, days=7, now=DATA_NOW)
-
-        tally = call().total
-        seen = (tally.total, tally.visited, tally.total - tally.never)
+        # The API counts as of the present, which for the generated data is after DATA_NOW.
+        now = None if function is api else DATA_NOW
+        total, visited, ever = count(now)
+        seen = function(unit)
         if seen != (total, visited, ever):
             raise SystemExit(f"{label} counts {seen}, the SQL {total, visited, ever}")
-        values, bases = interleaved(call, count, repeat)
+        values, bases = interleaved(
+            lambda unit=unit, function=function: function(unit),
+            lambda count=count, now=now: count(now),
+            repeat,
+        )
         rows.append(make_row(label, ms(values), "ms", ms(bases), n=total))
     return rows
 

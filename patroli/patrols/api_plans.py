@@ -6,6 +6,7 @@ only commanders and administrators approve (403 otherwise).
 """
 
 import datetime as dt
+from typing import Literal
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,7 +19,7 @@ from patroli.core.api_errors import FieldErrors
 from patroli.units.auth import AUTH
 from patroli.units.models import Unit
 
-from .coverage import coverage
+from .coverage import SiteStatuses, coverage_cells, coverage_summary
 from .models import PatrolPlan
 from .planning import MAX_HOURS, MAX_TEAMS, MIN_HOURS, PlanError, approve_plan, create_plan
 from .planning import plan_routes as routes_of
@@ -33,6 +34,12 @@ class ErrorOut(Schema):
 class CoverageQuery(Schema):
     unit: int | None = Field(None, description="Default: your unit (everything for an admin)")
     days: int = Field(7, ge=1, le=365, description="Visited within this many days")
+
+
+class CoverageSitesQuery(CoverageQuery):
+    status: Literal["visited", "overdue", "never", "left_alone"] | None = Field(
+        None, description="Only these sites; left_alone: overdue or never. Default: every site"
+    )
 
 
 class TallyOut(Schema):
@@ -62,6 +69,23 @@ class CoverageSiteOut(Schema):
     lat: float | None
     lng: float | None
 
+    # Read from coverage.SiteRef: its village and unit are names, their keys the *_id fields.
+    @staticmethod
+    def resolve_id(obj) -> int:
+        return obj.pk
+
+    @staticmethod
+    def resolve_village(obj) -> str:
+        return obj.village_id
+
+    @staticmethod
+    def resolve_village_name(obj) -> str:
+        return obj.village.name
+
+    @staticmethod
+    def resolve_unit(obj) -> int:
+        return obj.unit_id
+
 
 class SiteStatusOut(Schema):
     site: CoverageSiteOut
@@ -79,9 +103,6 @@ class CoverageOut(Schema):
     total: TallyOut
     units: list[TallyOut]
     villages: list[TallyOut]
-    cells: list[CellOut]
-    left_alone: list[SiteStatusOut]
-    sites: list[SiteStatusOut]
 
 
 class PlanIn(Schema):
@@ -143,27 +164,6 @@ class PlanFilter(Schema):
     status: str | None = None
 
 
-def _site_status(item) -> dict:
-    site = item.site
-    return {
-        "site": {
-            "id": site.pk,
-            "name": site.name,
-            "kind": site.kind,
-            "village": site.village_id,
-            "village_name": site.village.name,
-            "unit": site.unit_id,
-            "lat": site.lat,
-            "lng": site.lng,
-        },
-        "status": item.status,
-        "last_visit_at": item.last_visit_at,
-        "days_since": item.days_since,
-        "risk": item.risk,
-        "cell": item.cell,
-    }
-
-
 def plan_out(plan: PatrolPlan) -> dict:
     return {
         "id": plan.pk,
@@ -195,29 +195,51 @@ def plan_out(plan: PatrolPlan) -> dict:
     }
 
 
-@router.get("/coverage", response={200: CoverageOut, 404: ErrorOut})
-def get_coverage(request, filters: Query[CoverageQuery]):
-    """Sites visited within ``days``, overdue and never visited, with the roll-ups and the
-    "left alone" list (never visited first, then the longest since the last visit)."""
+def _coverage_scope(request, filters: CoverageQuery):
+    """The units to count: the one asked for (404 unless visible), else the user's own unit,
+    else everything the user sees (an administrator); and the unit's id for the answer."""
     user = request.auth
     units = visible(Unit.objects.all(), user)
-    unit = None
     if filters.unit is not None:
         unit = get_object_or_404(units, pk=filters.unit)
-    elif user.unit is not None:
-        unit = user.unit
-    result = coverage(unit if unit is not None else units, days=filters.days)
+        return unit, unit.pk
+    if user.unit is not None:
+        return user.unit, user.unit_id
+    return units, None
+
+
+@router.get("/coverage", response={200: CoverageOut, 404: ErrorOut})
+def get_coverage(request, filters: Query[CoverageQuery]):
+    """How many sites were visited within ``days``, are overdue or were never visited: in all,
+    per unit (in the order of the unit tree) and per village (worst covered first). The sites
+    themselves come a page at a time from ``/coverage/sites``, the H3 cells from
+    ``/coverage/cells``."""
+    units, unit_id = _coverage_scope(request, filters)
+    result = coverage_summary(units, days=filters.days, left_alone=0)
     return {
-        "unit": unit.pk if unit else None,
+        "unit": unit_id,
         "days": result.days,
         "as_of": result.now,
         "total": result.total.as_dict(),
         "units": [t.as_dict() for t in result.units],
         "villages": [t.as_dict() for t in result.villages],
-        "cells": [t.as_dict() for t in result.cells],
-        "left_alone": [_site_status(s) for s in result.left_alone],
-        "sites": [_site_status(s) for s in result.sites],
     }
+
+
+@router.get("/coverage/sites", response={200: list[SiteStatusOut], 404: ErrorOut})
+@paginate
+def list_coverage_sites(request, filters: Query[CoverageSitesQuery]):
+    """The sites with their status, in the order of the "left alone" list: never visited first,
+    then the longest since the last visit, the riskiest first on ties."""
+    units, _unit_id = _coverage_scope(request, filters)
+    return SiteStatuses(units, days=filters.days, status=filters.status)
+
+
+@router.get("/coverage/cells", response={200: list[CellOut], 404: ErrorOut})
+def list_coverage_cells(request, filters: Query[CoverageQuery]):
+    """The sites with a location counted per H3 cell (resolution 7), worst covered first."""
+    units, _unit_id = _coverage_scope(request, filters)
+    return [t.as_dict() for t in coverage_cells(units, days=filters.days)]
 
 
 @router.get("/plans", response=list[PlanSummaryOut])

@@ -3,20 +3,22 @@ never visited; rolled up per unit, per village and per H3 cell; and the "left al
 
 A site is *visited* when its last visit started within ``days`` before ``now``, *overdue* when its
 last visit is older, *never* visited when it has none. Visits that start after ``now`` do not
-count (so a report as of a past moment is what it was then).
+count (so a report as of a past moment is what it was then). Each site's last visit is read from
+the site itself (``Site.latest_visit_at``, see ``sites.models.last_visit``), so counting a
+Polda's sites reads no visit.
 
-The roll-ups count sites by status. Sites without a location are left out of the H3 roll-up only
-(resolution ``H3_RESOLUTION``, 7: cells of about 5 km², a village or a part of one).
+Three reads, each answering in time whatever the number of sites:
 
-The "left alone" list holds every site not visited within ``days``: never-visited sites first,
-then the longest since the last visit, the highest risk first on ties. The risk is the stored
-``RiskScore`` or ``planning.FALLBACK_RISK`` (50) when the site has none; unlike planning, coverage
-does not compute missing scores, to stay one query.
-
-Everything comes from one query: the sites, their village, unit and stored risk, annotated with
-the start of their last visit. That loads every site, which takes seconds for a Polda's tens of
-thousands: the coverage page uses :func:`coverage_summary` instead, the same figures counted by
-the database and only the head of the "left alone" list (benchmarks/suite.py measures both).
+- :func:`coverage_summary`: the totals and the roll-ups per unit and per village, counted by the
+  database (one grouped query), and the head of the "left alone" list (one more);
+- :class:`SiteStatuses`: every site with its status, a page at a time (``count()`` and slices),
+  in the order of the "left alone" list: never-visited sites first, then the longest since the
+  last visit, the highest risk first on ties. The risk is the stored ``RiskScore`` or
+  ``planning.FALLBACK_RISK`` (50) when the site has none; unlike planning, coverage does not
+  compute missing scores;
+- :func:`coverage_cells`: the roll-up per H3 cell (resolution ``H3_RESOLUTION``, 7: cells of
+  about 5 km², a village or a part of one), sites without a location left out. It reads three
+  columns of every site of the scope, so it is its own call.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from patroli.units.models import Unit
 from .planning import FALLBACK_RISK
 
 VISITED, OVERDUE, NEVER = "visited", "overdue", "never"
+LEFT_ALONE = "left_alone"  # overdue or never: the sites to act on
 STATUSES = (VISITED, OVERDUE, NEVER)
 H3_RESOLUTION = 7
 
@@ -62,23 +65,25 @@ class SiteRef:
     unit: Named
     lat: float | None
     lng: float | None
-    last_visit_at: datetime | None = None
 
     @classmethod
-    def from_row(cls, row, names: dict) -> SiteRef:
+    def from_row(cls, row) -> SiteRef:
         pk, name, kind, village_id, village_name, unit_id, unit_name, lat, lng = row
-        village = names.setdefault(("village", village_id), Named(village_name))
-        unit = names.setdefault(("unit", unit_id), Named(unit_name))
-        return cls(pk, name, kind, village_id, village, unit_id, unit, lat, lng)
+        return cls(
+            pk, name, kind, village_id, Named(village_name), unit_id, Named(unit_name), lat, lng
+        )
 
     @property
     def has_location(self) -> bool:
         return self.lat is not None and self.lng is not None
 
+    def get_kind_display(self) -> str:
+        return str(Site.Kind(self.kind).label)
+
 
 @dataclass
 class SiteStatus:
-    site: SiteRef | Site
+    site: SiteRef
     status: str
     last_visit_at: datetime | None
     days_since: float | None
@@ -147,11 +152,9 @@ class Tally:
 class Coverage:
     days: int
     now: datetime
-    sites: list[SiteStatus]
     total: Tally
     units: list[Tally] = field(default_factory=list)
     villages: list[Tally] = field(default_factory=list)
-    cells: list[Tally] = field(default_factory=list)
     left_alone: list[SiteStatus] = field(default_factory=list)
 
 
@@ -163,109 +166,89 @@ def _units(units) -> QuerySet[Unit]:
     return Unit.objects.filter(pk__in=[u.pk for u in units])
 
 
+def _sites(units, now: datetime) -> QuerySet[Site]:
+    return Site.objects.filter(unit__in=_units(units)).with_last_visit(now)
+
+
 def _worst_first(tallies) -> list[Tally]:
     return sorted(tallies, key=lambda t: (t.visited_pct, -t.left_alone, t.label, t.key))
 
 
-def coverage(units, *, days: int = 7, now: datetime | None = None) -> Coverage:
-    """Coverage of the sites of ``units``: a unit (its whole subtree) or a queryset of units."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=days)
-    rows = (
-        Site.objects.filter(unit__in=_units(units))
-        .with_last_visit(now)
-        .annotate(
-            risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField())
-        )
-        .order_by("unit__path", "village_id", "name", "pk")
-        .values_list(*SiteRef.COLUMNS, "last_visit_at", "risk_value")
-    )
-    # Plain rows, not model instances: a Polda has tens of thousands of sites.
-    names: dict = {}
-    sites, risks = [], {}
-    for *columns, last_at, risk in rows:
-        site = SiteRef.from_row(columns, names)
-        site.last_visit_at = last_at
-        sites.append(site)
-        risks[site.pk] = float(risk)
+def _status(last_at: datetime | None, cutoff: datetime) -> str:
+    if last_at is None:
+        return NEVER
+    return VISITED if last_at >= cutoff else OVERDUE
 
-    total = Tally(key="all", label="")
-    per_unit: dict[int, Tally] = {}
-    per_village: dict[str, Tally] = {}
-    per_cell: dict[str, Tally] = {}
-    statuses = []
-    for site in sites:
-        last_at = site.last_visit_at
-        if last_at is None:
-            status = NEVER
-        elif last_at >= cutoff:
-            status = VISITED
-        else:
-            status = OVERDUE
-        cell = h3.latlng_to_cell(site.lat, site.lng, H3_RESOLUTION) if site.has_location else None
-        statuses.append(
-            SiteStatus(
-                site=site,
-                status=status,
-                last_visit_at=last_at,
-                days_since=None
-                if last_at is None
-                else round((now - last_at).total_seconds() / 86400, 1),
-                risk=risks[site.pk],
-                cell=cell,
+
+class SiteStatuses:
+    """The sites of ``units`` with their status as of ``now``, in the order of the "left alone"
+    list, only those of ``status`` when given (one of ``STATUSES`` or ``LEFT_ALONE``). Lazy:
+    ``count()`` is one query, a slice another (a page of rows, never every site)."""
+
+    def __init__(self, units, *, days: int = 7, now: datetime | None = None, status=None):
+        self.now = now or timezone.now()
+        self.cutoff = self.now - timedelta(days=days)
+        sites = _sites(units, self.now)
+        recent = Q(last_visit_at__gte=self.cutoff)
+        where = {
+            None: Q(),
+            VISITED: recent,
+            OVERDUE: Q(last_visit_at__lt=self.cutoff),
+            NEVER: Q(last_visit_at__isnull=True),
+            LEFT_ALONE: Q(last_visit_at__isnull=True) | Q(last_visit_at__lt=self.cutoff),
+        }[status]
+        self.queryset = sites.filter(where)
+
+    def all(self) -> SiteStatuses:  # what django-ninja's pagination calls before count()
+        return self
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index: slice) -> list[SiteStatus]:
+        rows = (
+            self.queryset.annotate(
+                risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField())
             )
+            .order_by(F("last_visit_at").asc(nulls_first=True), "-risk_value", "name", "pk")
+            .values_list(*SiteRef.COLUMNS, "last_visit_at", "risk_value")
         )
-        total.add(status)
-        per_unit.setdefault(site.unit_id, Tally(str(site.unit_id), site.unit.name)).add(status)
-        per_village.setdefault(site.village_id, Tally(site.village_id, site.village.name)).add(
-            status
-        )
-        if cell is not None:
-            if cell not in per_cell:
-                lat, lng = h3.cell_to_latlng(cell)
-                per_cell[cell] = Tally(cell, cell, lat=round(lat, 6), lng=round(lng, 6))
-            per_cell[cell].add(status)
-
-    left_alone = sorted(
-        (s for s in statuses if s.status != VISITED),
-        key=lambda s: (
-            s.status != NEVER,
-            s.last_visit_at or now,
-            -s.risk,
-            s.site.name,
-            s.site.pk,
-        ),
-    )
-    return Coverage(
-        days=days,
-        now=now,
-        sites=statuses,
-        total=total,
-        units=list(per_unit.values()),  # in the order of the unit tree
-        villages=_worst_first(per_village.values()),
-        cells=_worst_first(per_cell.values()),
-        left_alone=left_alone,
-    )
+        statuses = []
+        for *columns, last_at, risk in rows[index]:
+            site = SiteRef.from_row(columns)
+            statuses.append(
+                SiteStatus(
+                    site=site,
+                    status=_status(last_at, self.cutoff),
+                    last_visit_at=last_at,
+                    days_since=None
+                    if last_at is None
+                    else round((self.now - last_at).total_seconds() / 86400, 1),
+                    risk=float(risk),
+                    cell=h3.latlng_to_cell(site.lat, site.lng, H3_RESOLUTION)
+                    if site.has_location
+                    else None,
+                )
+            )
+        return statuses
 
 
 def coverage_summary(
     units, *, days: int = 7, now: datetime | None = None, left_alone: int = 100
 ) -> Coverage:
-    """What the coverage page shows, counted by the database: the same totals and roll-ups per
-    unit and per village as :func:`coverage` (one grouped query), and the first ``left_alone``
-    sites of its "left alone" list (one more). ``sites`` and ``cells`` stay empty; the whole
-    list's length is ``total.left_alone``."""
+    """The coverage of the sites of ``units`` (a unit, its whole subtree, or a queryset of
+    units), counted by the database: the totals, the roll-ups per unit (in the order of the unit
+    tree) and per village (worst first), in one grouped query; and the first ``left_alone``
+    sites of the "left alone" list (one more query, none for 0). The whole list's length is
+    ``total.left_alone``."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=days)
-    # Each site's last visit up to now, read from the site itself (sites.models.last_visit):
-    # counting a Polda's sites then reads no visit.
-    sites = Site.objects.filter(unit__in=_units(units)).with_last_visit(now)
-    visited = Q(last_visit_at__gte=cutoff)
     groups = (
-        sites.values("unit_id", "unit__name", "unit__path", "village_id", "village__name")
+        _sites(units, now)
+        .values("unit_id", "unit__name", "unit__path", "village_id", "village__name")
         .annotate(
             total=Count("pk"),
-            visited=Count("pk", filter=visited),
+            visited=Count("pk", filter=Q(last_visit_at__gte=cutoff)),
             seen=Count("pk", filter=Q(last_visit_at__isnull=False)),
         )
         .order_by("unit__path", "village_id")
@@ -281,41 +264,37 @@ def coverage_summary(
         per_village.setdefault(village_id, Tally(village_id, row["village__name"])).add_counts(
             *counts
         )
-
-    head = (
-        sites.annotate(
-            risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField())
-        )
-        # Not visited within the period: never, or too long ago.
-        .filter(Q(last_visit_at__isnull=True) | Q(last_visit_at__lt=cutoff))
-        .select_related("village", "unit", "risk")
-        # The order of coverage(): never visited first, the longest ago, the riskiest.
-        .order_by(F("last_visit_at").asc(nulls_first=True), "-risk_value", "name", "pk")
-    )
-    statuses = []
-    for site in head[:left_alone]:
-        last_at = site.last_visit_at
-        statuses.append(
-            SiteStatus(
-                site=site,
-                status=NEVER if last_at is None else OVERDUE,
-                last_visit_at=last_at,
-                days_since=None
-                if last_at is None
-                else round((now - last_at).total_seconds() / 86400, 1),
-                risk=float(site.risk_value),
-                cell=h3.latlng_to_cell(site.lat, site.lng, H3_RESOLUTION)
-                if site.has_location
-                else None,
-            )
-        )
+    head = []
+    if left_alone and total.left_alone:
+        head = SiteStatuses(units, days=days, now=now, status=LEFT_ALONE)[:left_alone]
     return Coverage(
         days=days,
         now=now,
-        sites=[],
         total=total,
-        units=list(per_unit.values()),  # in the order of the unit tree
+        units=list(per_unit.values()),
         villages=_worst_first(per_village.values()),
-        cells=[],
-        left_alone=statuses,
+        left_alone=head,
     )
+
+
+def coverage_cells(units, *, days: int = 7, now: datetime | None = None) -> list[Tally]:
+    """The sites of ``units`` with a location, counted per H3 cell, worst covered first."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    rows = (
+        _sites(units, now)
+        .filter(lat__isnull=False, lng__isnull=False)
+        .order_by()
+        .values_list("lat", "lng", "last_visit_at")
+    )
+    cells: dict[str, Tally] = {}
+    for lat, lng, last_at in rows.iterator(chunk_size=10_000):
+        cell = h3.latlng_to_cell(lat, lng, H3_RESOLUTION)
+        tally = cells.get(cell)
+        if tally is None:
+            centre_lat, centre_lng = h3.cell_to_latlng(cell)
+            tally = cells[cell] = Tally(
+                cell, cell, lat=round(centre_lat, 6), lng=round(centre_lng, 6)
+            )
+        tally.add(_status(last_at, cutoff))
+    return _worst_first(cells.values())

@@ -973,8 +973,11 @@ CHECKS: list[Check] = [
         changes=False,
         data=photo_upload,
     ),
-    api_listed("/api/v1/coverage", "{site_name}"),
+    api_listed("/api/v1/coverage", '"key": "{unit}"'),  # the unit's own roll-up
     api("get", "/api/v1/coverage", "/api/v1/coverage?unit={unit}"),
+    api_listed("/api/v1/coverage/sites", "{lonely_name}"),
+    api("get", "/api/v1/coverage/sites", "/api/v1/coverage/sites?unit={unit}&status=never"),
+    api("get", "/api/v1/coverage/cells", "/api/v1/coverage/cells?unit={unit}"),
     api_listed("/api/v1/plans", '"id": {plan},'),
     # A plan for the side's unit: "Unknown unit".
     api(

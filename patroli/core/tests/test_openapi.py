@@ -38,6 +38,8 @@ PUBLIC_CONTRACT = {
     ("get", "/api/v1/risk/sites"),
     ("get", "/api/v1/risk/sites/{site_id}"),
     ("get", "/api/v1/coverage"),
+    ("get", "/api/v1/coverage/sites"),
+    ("get", "/api/v1/coverage/cells"),
     ("post", "/api/v1/plans"),
     ("get", "/api/v1/plans/{plan_id}"),
     ("post", "/api/v1/plans/{plan_id}/approve"),

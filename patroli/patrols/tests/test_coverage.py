@@ -9,10 +9,13 @@ import pytest
 from patroli.elections.models import RiskScore
 from patroli.patrols.coverage import (
     H3_RESOLUTION,
+    LEFT_ALONE,
     NEVER,
     OVERDUE,
+    STATUSES,
     VISITED,
-    coverage,
+    SiteStatuses,
+    coverage_cells,
     coverage_summary,
 )
 from patroli.patrols.models import Visit
@@ -62,13 +65,16 @@ def places(world):
     return {"market": market, "mosque": mosque, "church": church, "school": school}
 
 
-def by_name(result):
-    return {s.site.name: s for s in result.sites}
+def every(units, days=7, now=NOW, status=None):
+    return SiteStatuses(units, days=days, now=now, status=status)[:]
+
+
+def by_name(statuses):
+    return {s.site.name: s for s in statuses}
 
 
 def test_statuses_within_seven_days(world, places):
-    result = coverage(world.sepaku, days=7, now=NOW)
-    sites = by_name(result)
+    sites = by_name(every(world.sepaku))
     assert {name: s.status for name, s in sites.items()} == {
         world.pps_bumi.name: VISITED,
         "Pasar Sepaku": OVERDUE,
@@ -81,33 +87,54 @@ def test_statuses_within_seven_days(world, places):
     assert sites[world.pps_bumi.name].days_since == 2.0
     assert sites["SD Pemaluan"].last_visit_at is None
     assert world.pps_penajam.name not in sites  # another unit
-    total = result.total
+    total = coverage_summary(world.sepaku, days=7, now=NOW).total
     assert (total.total, total.visited, total.overdue, total.never) == (6, 1, 3, 2)
     assert (total.visited_pct, total.overdue_pct, total.never_pct) == (16.7, 50.0, 33.3)
 
 
 def test_the_period_decides(world, places):
-    result = coverage(world.sepaku, days=14, now=NOW)
-    assert by_name(result)["Pasar Sepaku"].status == VISITED
-    assert (result.total.visited, result.total.overdue) == (2, 2)
-    later = coverage(world.sepaku, days=7, now=NOW + timedelta(days=2))
+    assert by_name(every(world.sepaku, days=14))["Pasar Sepaku"].status == VISITED
+    total = coverage_summary(world.sepaku, days=14, now=NOW).total
+    assert (total.visited, total.overdue) == (2, 2)
+    later = every(world.sepaku, now=NOW + timedelta(days=2))
     assert by_name(later)["SD Pemaluan"].status == VISITED  # its visit has happened by then
 
 
 def test_left_alone_order(world, places):
-    result = coverage(world.sepaku, days=7, now=NOW)
-    assert [s.site.name for s in result.left_alone] == [
+    alone = every(world.sepaku, status=LEFT_ALONE)
+    assert [s.site.name for s in alone] == [
         "SD Pemaluan",  # never, risk 90
         world.tps_bumi.name,  # never, no stored score: 50
         "Gereja Sepaku",  # 40 days, risk 70
         "Masjid Sepaku",  # 40 days, risk 20
         "Pasar Sepaku",  # 10 days
     ]
-    assert [s.risk for s in result.left_alone] == [90, 50, 70, 20, 50]
+    assert [s.risk for s in alone] == [90, 50, 70, 20, 50]
+    summary = coverage_summary(world.sepaku, days=7, now=NOW)
+    assert [s.site.pk for s in summary.left_alone] == [s.site.pk for s in alone]
+    # Every site: the same order, the visited ones last.
+    assert [s.site.pk for s in every(world.sepaku)] == [
+        *(s.site.pk for s in alone),
+        world.pps_bumi.pk,
+    ]
+
+
+@pytest.mark.parametrize("status", [*STATUSES, LEFT_ALONE])
+def test_statuses_filtered_and_paged(world, places, status):
+    everything = every(world.sepaku)
+    wanted = [
+        s
+        for s in everything
+        if s.status == status or (status == LEFT_ALONE and s.status != VISITED)
+    ]
+    statuses = SiteStatuses(world.sepaku, days=7, now=NOW, status=status)
+    assert statuses.count() == len(wanted) > 0
+    assert [s.site.pk for s in statuses[:]] == [s.site.pk for s in wanted]
+    assert [s.site.pk for s in statuses[1:3]] == [s.site.pk for s in wanted[1:3]]
 
 
 def test_roll_up_per_village_worst_first(world, places):
-    result = coverage(world.sepaku, days=7, now=NOW)
+    result = coverage_summary(world.sepaku, days=7, now=NOW)
     rows = [(t.key, t.total, t.visited, t.overdue, t.never, t.visited_pct) for t in result.villages]
     assert rows == [
         ("64.09.04.1005", 3, 0, 3, 0, 0.0),
@@ -118,66 +145,85 @@ def test_roll_up_per_village_worst_first(world, places):
 
 
 def test_roll_up_per_unit(world, places):
-    result = coverage(world.polres, days=7, now=NOW)
+    result = coverage_summary(world.polres, days=7, now=NOW)
     assert [(t.label, t.total, t.visited) for t in result.units] == [
         ("Polsek Penajam", 1, 1),
         ("Polsek Sepaku", 6, 1),
     ]
     assert result.total.total == 7
-    only = coverage(Unit.objects.filter(pk=world.penajam.pk), days=7, now=NOW)
-    assert [s.site.pk for s in only.sites] == [world.pps_penajam.pk]
+    only = every(Unit.objects.filter(pk=world.penajam.pk))
+    assert [s.site.pk for s in only] == [world.pps_penajam.pk]
 
 
 def test_roll_up_per_h3_cell_skips_sites_without_location(world, places):
-    result = coverage(world.sepaku, days=7, now=NOW)
-    located = [s for s in result.sites if s.site.has_location]
+    statuses = every(world.sepaku)
+    located = [s for s in statuses if s.site.has_location]
     expected = Counter(h3.latlng_to_cell(s.site.lat, s.site.lng, H3_RESOLUTION) for s in located)
-    assert {t.key: t.total for t in result.cells} == dict(expected)
-    assert sum(t.total for t in result.cells) == 5  # TPS 001 has no location
-    assert by_name(result)[world.tps_bumi.name].cell is None
+    assert {s.cell for s in located} == set(expected)
+    cells = coverage_cells(world.sepaku, days=7, now=NOW)
+    assert {t.key: t.total for t in cells} == dict(expected)
+    assert sum(t.total for t in cells) == 5  # TPS 001 has no location
+    assert by_name(statuses)[world.tps_bumi.name].cell is None
     market_cell = h3.latlng_to_cell(-0.849258, 116.718974, H3_RESOLUTION)
     assert h3.get_resolution(market_cell) == 7
-    cell = next(t for t in result.cells if t.key == market_cell)
+    cell = next(t for t in cells if t.key == market_cell)
     assert cell.lat == pytest.approx(h3.cell_to_latlng(market_cell)[0], abs=1e-6)
-    assert cell.total >= 1
-
-
-def test_one_query(world, places, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        result = coverage(world.polres, days=7, now=NOW)
-        assert len(result.left_alone) == 5
+    # Each cell counts the statuses of its sites.
+    for tally in cells:
+        mine = Counter(s.status for s in located if s.cell == tally.key)
+        assert (tally.visited, tally.overdue, tally.never) == (
+            mine[VISITED],
+            mine[OVERDUE],
+            mine[NEVER],
+        )
+    assert [t.visited_pct for t in cells] == sorted(t.visited_pct for t in cells)
 
 
 def test_no_sites(world):
-    result = coverage(Unit.objects.none(), days=7, now=NOW)
+    result = coverage_summary(Unit.objects.none(), days=7, now=NOW)
     assert result.total.total == 0 and result.total.visited_pct == 0.0
-    assert result.left_alone == [] and result.cells == []
+    assert result.left_alone == [] and result.villages == []
+    assert every(Unit.objects.none()) == [] and coverage_cells(Unit.objects.none()) == []
 
 
 def tallies(rows):
     return [(t.key, t.label, t.total, t.visited, t.overdue, t.never) for t in rows]
 
 
-def heads(statuses):
-    return [(s.site.pk, s.status, s.last_visit_at, s.days_since, s.risk, s.cell) for s in statuses]
+def counted(statuses, key, label) -> list[tuple]:
+    """The tallies the summary should give, counted here from every site's status."""
+    groups: dict = {}
+    for s in statuses:
+        groups.setdefault(key(s), [label(s), Counter()])[1][s.status] += 1
+    return [
+        (k, name, sum(c.values()), c[VISITED], c[OVERDUE], c[NEVER])
+        for k, (name, c) in groups.items()
+    ]
 
 
 @pytest.mark.parametrize("days", [7, 14])
-def test_summary_counts_what_coverage_does(world, places, days):
+def test_summary_counts_what_the_statuses_say(world, places, days):
     for units in (world.sepaku, world.polres, Unit.objects.filter(pk=world.penajam.pk)):
-        full = coverage(units, days=days, now=NOW)
+        statuses = every(units, days=days)
         summary = coverage_summary(units, days=days, now=NOW, left_alone=3)
-        assert tallies([summary.total]) == tallies([full.total])
-        assert tallies(summary.units) == tallies(full.units)
-        assert tallies(summary.villages) == tallies(full.villages)
-        assert heads(summary.left_alone) == heads(full.left_alone[:3])
-        assert summary.total.left_alone == len(full.left_alone)
-        assert summary.sites == [] and summary.cells == []
+        assert tallies([summary.total]) == counted(statuses, lambda s: "all", lambda s: "")
+        by_village = counted(statuses, lambda s: s.site.village_id, lambda s: s.site.village.name)
+        assert sorted(tallies(summary.villages)) == sorted(by_village)
+        by_unit = counted(statuses, lambda s: str(s.site.unit_id), lambda s: s.site.unit.name)
+        assert sorted(tallies(summary.units)) == sorted(by_unit)
+        alone = [s for s in statuses if s.status != VISITED]
+        assert [(s.site.pk, s.status, s.days_since, s.risk) for s in summary.left_alone] == [
+            (s.site.pk, s.status, s.days_since, s.risk) for s in alone[:3]
+        ]
+        assert summary.total.left_alone == len(alone)
 
 
 def test_summary_two_queries_whatever_the_sites(world, places, django_assert_num_queries):
     with django_assert_num_queries(2):
         result = coverage_summary(world.polres, days=7, now=NOW, left_alone=100)
         assert [s.site.village.name for s in result.left_alone][:1] == ["Pemaluan"]
+        assert result.left_alone[0].site.get_kind_display() == Site.Kind.SCHOOL.label
+    with django_assert_num_queries(1):
+        coverage_summary(world.polres, days=7, now=NOW, left_alone=0)
     empty = coverage_summary(Unit.objects.none(), days=7, now=NOW)
     assert empty.total.total == 0 and empty.left_alone == [] and empty.villages == []

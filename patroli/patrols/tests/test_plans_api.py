@@ -70,31 +70,74 @@ def test_coverage_defaults_to_my_unit(world):
     assert data["unit"] == world.sepaku.pk and data["days"] == 7
     assert data["total"]["total"] == 2 and data["total"]["visited"] == 1
     assert data["total"]["visited_pct"] == 50.0
-    assert [s["site"]["name"] for s in data["left_alone"]] == [world.tps_bumi.name]
-    assert data["left_alone"][0]["status"] == "never"
+    assert [(u["key"], u["total"]) for u in data["units"]] == [(str(world.sepaku.pk), 2)]
     assert [v["key"] for v in data["villages"]] == ["64.09.04.2004"]
-    assert len(data["cells"]) == 1 and data["cells"][0]["total"] == 1
-    assert {s["site"]["id"] for s in data["sites"]} == {world.pps_bumi.pk, world.tps_bumi.pk}
+    assert "sites" not in data and "left_alone" not in data  # a page at a time: /coverage/sites
     short = api_client(world.officer).get("/api/v1/coverage?days=2").json()
     assert short["total"]["overdue"] == 1
 
+    sites = api_client(world.officer).get("/api/v1/coverage/sites").json()
+    assert sites["count"] == 2
+    never, visited = sites["items"]  # never visited first
+    assert never["status"] == "never" and never["last_visit_at"] is None
+    assert never["site"] == {
+        "id": world.tps_bumi.pk,
+        "name": world.tps_bumi.name,
+        "kind": "tps",
+        "village": "64.09.04.2004",
+        "village_name": "Bumi Harapan",
+        "unit": world.sepaku.pk,
+        "lat": None,
+        "lng": None,
+    }
+    assert never["cell"] is None and never["risk"] == 50.0
+    assert visited["status"] == "visited" and visited["site"]["id"] == world.pps_bumi.pk
+    assert visited["days_since"] == 3.0 and visited["cell"] is not None
+    alone = api_client(world.officer).get("/api/v1/coverage/sites?status=left_alone").json()
+    assert [s["site"]["id"] for s in alone["items"]] == [world.tps_bumi.pk]
+    page = api_client(world.officer).get("/api/v1/coverage/sites?limit=1&offset=1").json()
+    assert page["count"] == 2 and [s["site"]["id"] for s in page["items"]] == [world.pps_bumi.pk]
+
+    cells = api_client(world.officer).get("/api/v1/coverage/cells").json()
+    assert [(c["key"], c["total"], c["visited"]) for c in cells] == [(visited["cell"], 1, 1)]
+    assert cells[0]["lat"] == pytest.approx(world.pps_bumi.lat, abs=0.05)
+
 
 def test_coverage_scoping(world):
-    other = api_client(world.officer).get(f"/api/v1/coverage?unit={world.penajam.pk}")
-    assert other.status_code == 404
-    above = api_client(world.officer).get(f"/api/v1/coverage?unit={world.polres.pk}")
-    assert above.status_code == 404
-    polres = api_client(world.commander).get(f"/api/v1/coverage?unit={world.penajam.pk}").json()
-    assert [s["site"]["id"] for s in polres["sites"]] == [world.pps_penajam.pk]
+    for route in ("/api/v1/coverage", "/api/v1/coverage/sites", "/api/v1/coverage/cells"):
+        other = api_client(world.officer).get(f"{route}?unit={world.penajam.pk}")
+        assert other.status_code == 404, route
+        above = api_client(world.officer).get(f"{route}?unit={world.polres.pk}")
+        assert above.status_code == 404, route
+    commander = api_client(world.commander)
+    polres = commander.get(f"/api/v1/coverage/sites?unit={world.penajam.pk}").json()
+    assert [s["site"]["id"] for s in polres["items"]] == [world.pps_penajam.pk]
     everything = api_client(world.admin).get("/api/v1/coverage").json()
     assert everything["unit"] is None and everything["total"]["total"] == 3
+    assert api_client(world.admin).get("/api/v1/coverage/sites").json()["count"] == 3
     nothing = api_client(world.no_unit).get("/api/v1/coverage").json()
     assert nothing["total"]["total"] == 0
+    assert api_client(world.no_unit).get("/api/v1/coverage/sites").json()["count"] == 0
+    assert api_client(world.no_unit).get("/api/v1/coverage/cells").json() == []
 
 
-@pytest.mark.parametrize("query", ["days=0", "days=366", "days=x", "unit=x"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "days=0",
+        "days=366",
+        "days=x",
+        "unit=x",
+        "sites?status=lost",
+        "sites?limit=0",
+        "sites?limit=1001",
+        "cells?days=0",
+    ],
+)
 def test_coverage_validation(world, query):
-    assert api_client(world.officer).get(f"/api/v1/coverage?{query}").status_code == 422
+    path = f"/api/v1/coverage/{query}" if "?" in query else f"/api/v1/coverage?{query}"
+    response = api_client(world.officer).get(path)
+    assert response.status_code == 422, response.content
 
 
 # -- plans -------------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ class Batch:
         self.deferred = self.connection.vendor == "postgresql" and not binding
         self.pending: list[tuple[str, list]] = []
         self.saved: list[models.Model] = []  # marked as stored once their rows are sent
+        # Pending statements that give back the ids of their rows: index -> (objects, pk field)
+        self.returning: dict[int, tuple[list[models.Model], models.Field]] = {}
 
     def __enter__(self) -> Batch:
         return self
@@ -113,7 +115,13 @@ class Batch:
             with self.connection.cursor() as cursor:
                 cursor.executemany(sql, rows)
 
-    def insert(self, model: type[models.Model], objects: Iterable[models.Model | dict]) -> int:
+    def insert(
+        self,
+        model: type[models.Model],
+        objects: Iterable[models.Model | dict],
+        *,
+        returning: bool = False,
+    ) -> int:
         """INSERT ``objects`` of ``model`` with the batch; how many rows. A row that breaks a
         constraint (a duplicate primary key) raises IntegrityError as ``bulk_create`` would.
 
@@ -121,10 +129,18 @@ class Batch:
         for a model whose fields need nothing from ``pre_save``: a link table, say, where
         building instances would cost more than the insert. A missing key takes the field's
         default.
+
+        With ``returning``, instances of a model with an automatic primary key get their ids
+        once the batch is sent (on PostgreSQL the rows come back with the batch: no round trip
+        of their own), so no statement of the same batch can use them.
         """
         objects = list(objects)
         if not objects:
             return 0
+        if returning and not self.deferred:
+            # At once (SQLite has no round trips): the ORM's bulk insert gives the ids back.
+            model.objects.bulk_create(objects)
+            return len(objects)
         connection = self.connection
         sql, fields, kinds = _statement(model, connection)
         rows = []
@@ -143,16 +159,20 @@ class Batch:
                 ]
             )
         row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        pk = model._meta.pk
         if connection.vendor == "sqlite":  # one prepared statement, run for each row
             self.executemany(sql + row_marks, rows)
         else:
             # Over the network, one statement of many rows: a round trip and a plan for all of
             # them (executemany sends each row as a statement of its own, even when pipelined).
             per = max(1, MAX_PARAMETERS // len(fields))
+            tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
             for start in range(0, len(rows), per):
                 chunk = rows[start : start + per]
+                if returning:  # the rows of a multi-row VALUES come back in its order
+                    self.returning[len(self.pending)] = (objects[start : start + per], pk)
                 self.execute(
-                    sql + ", ".join([row_marks] * len(chunk)),
+                    sql + ", ".join([row_marks] * len(chunk)) + tail,
                     [value for row in chunk for value in row],
                 )
         self.saved.extend(obj for obj in objects if not isinstance(obj, dict))
@@ -171,7 +191,17 @@ class Batch:
         if not self.pending:
             return
         pending, self.pending = self.pending, []
+        returning, self.returning = self.returning, {}
         sql = ";\n".join(statement for statement, _params in pending)
         with self.connection.cursor() as cursor:
             cursor.execute(sql, [value for _sql, params in pending for value in params])
+            # One result per statement, in order: read the ids of those that give them back.
+            last = max(returning, default=-1)
+            for index in range(last + 1):
+                if index in returning:
+                    objects, pk = returning[index]
+                    for obj, (value,) in zip(objects, cursor.fetchall(), strict=True):
+                        setattr(obj, pk.attname, value)
+                if index < last:
+                    cursor.nextset()
         self._mark_saved()

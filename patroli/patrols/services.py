@@ -301,6 +301,19 @@ def _create_visits(
                 attendees=item.dialogue.attendees if item.dialogue else None,
             )
         )
+    said = [(visit, item.dialogue) for visit, item in zip(visits, items, strict=True)]
+    said = [(visit, dialogue) for visit, dialogue in said if dialogue is not None]
+    records = [
+        Dialogue(
+            visit=visit,
+            attendees=dialogue.attendees,
+            topics=list(dialogue.topics or []),
+            response=dialogue.response,
+            notes=dialogue.notes,
+            statement=dialogue.statement,
+        )
+        for visit, dialogue in said
+    ]
     # Row locks in one order in every writer: the sites (by id), the plan stops, then the
     # chain head (the audit events, including those of the concerns and incidents below).
     with Batch(Visit) as batch:  # one round trip on PostgreSQL
@@ -315,19 +328,7 @@ def _create_visits(
                 for officer in dict.fromkeys(item.officers or [recorded_by])
             ],
         )
-    said = [(visit, item.dialogue) for visit, item in zip(visits, items, strict=True)]
-    said = [(visit, dialogue) for visit, dialogue in said if dialogue is not None]
-    records = Dialogue.objects.bulk_create(  # their ids, for the rows that point at them
-        Dialogue(
-            visit=visit,
-            attendees=dialogue.attendees,
-            topics=list(dialogue.topics or []),
-            response=dialogue.response,
-            notes=dialogue.notes,
-            statement=dialogue.statement,
-        )
-        for visit, dialogue in said
-    )
+        batch.insert(Dialogue, records, returning=True)  # their ids come back with the batch
     with Batch(Dialogue) as batch:
         batch.insert(
             Dialogue.appeals.through,

@@ -76,3 +76,22 @@ def test_nothing_is_sent_when_the_block_raises():
         raise Stop
     if connection.vendor == "postgresql":
         assert not Appeal.objects.filter(code="sebelas").exists()
+
+
+def test_returning_gives_each_row_its_id_with_the_batch(monkeypatch):
+    import patroli.core.bulk as bulk
+
+    monkeypatch.setattr(bulk, "MAX_PARAMETERS", 14)  # Appeal has 5 columns: 2 rows a statement
+    first = [appeal("dua-belas"), appeal("tiga-belas")]
+    later = [appeal(f"ke-{i}") for i in range(5)]
+    with CaptureQueriesContext(connection) as queries, Batch(Appeal) as batch:
+        batch.insert(Appeal, first, returning=True)
+        batch.execute(f"UPDATE {TABLE} SET title = %s WHERE code = %s", ["Diubah", "ke-0"])  # noqa: S608
+        batch.insert(Appeal, later, returning=True)  # three statements, each giving its ids
+        batch.insert(Appeal, [{"code": "tanpa-id", "title": "T", "text": "."}])
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1  # the ids came back with the batch
+    stored = dict(Appeal.objects.values_list("code", "pk"))
+    assert [a.pk for a in first + later] == [stored[a.code] for a in first + later]
+    assert len({a.pk for a in first + later}) == 7
+    assert not later[-1]._state.adding

@@ -1,9 +1,12 @@
 """The JSON API at /api/v1/: one django-ninja router per app."""
 
+from functools import partial
+
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from patroli.concerns.api import router as concerns_router
-from patroli.core.api_errors import document_errors
+from patroli.core.api_errors import document_errors, localized_validation_error
 from patroli.elections.api import router as elections_router
 from patroli.elections.api_risk import router as risk_router
 from patroli.newsroom.api import public_router as public_news_router
@@ -28,6 +31,7 @@ api = PatroliAPI(
     "`POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.",
     urls_namespace="api",
 )
+api.add_exception_handler(ValidationError, partial(localized_validation_error, api=api))
 api.add_router("", units_router)
 api.add_router("", regions_router)
 api.add_router("", sites_router)

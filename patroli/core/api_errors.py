@@ -1,11 +1,13 @@
 """The API's error answers: field-level 422 errors for checks that need the database (unknown
-codes, foreign units), the OpenAPI documentation of the errors every operation can give, and the
-422 for NUL characters, which no text of ours may hold."""
+codes, foreign units), the messages of pydantic's own checks in the request's language, the
+OpenAPI documentation of the errors every operation can give, and the 422 for NUL characters,
+which no text of ours may hold."""
 
 import json
 from contextlib import suppress
 
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 from ninja.errors import ValidationError
 
 
@@ -22,6 +24,91 @@ class FieldErrors:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationError(self.errors)
+
+
+# pydantic's messages are English: the officers' app shows them (an outbox's rejected visit), so
+# each kind of check says it again in the request's language, with the same figures.
+_TEXT = _("Give text")
+_WHOLE = _("Give a whole number")
+_NUMBER = _("Give a number")
+_CHOICE = _("Choose one of: %(expected)s")
+_TRUE_FALSE = _("Give true or false")
+_UUID = _("Give a UUID (such as 3f0c6f0e-8a1b-4c1e-9d7a-1c2b3d4e5f60)")
+_MOMENT = _("Give a date and time in ISO 8601 form with its time zone (2024-01-23T10:00:00+08:00)")
+_DATE = _("Give a date in the form YYYY-MM-DD")
+_OBJECT = _("Give an object")
+_URL = _("Give a web address (URL)")
+MESSAGES = {
+    "missing": _("This field is required"),
+    "extra_forbidden": _("This field is not known"),
+    "json_invalid": _("The body is not valid JSON"),
+    "string_type": _TEXT,
+    "string_unicode": _TEXT,
+    "string_too_short": _("Give at least %(min_length)s characters"),
+    "string_too_long": _("Give at most %(max_length)s characters"),
+    "string_pattern_mismatch": _("The text does not have the expected form"),
+    "int_type": _WHOLE,
+    "int_parsing": _WHOLE,
+    "int_from_float": _WHOLE,
+    "float_type": _NUMBER,
+    "float_parsing": _NUMBER,
+    "decimal_parsing": _NUMBER,
+    "finite_number": _NUMBER,
+    "greater_than": _("Give a value greater than %(gt)s"),
+    "greater_than_equal": _("Give a value of at least %(ge)s"),
+    "less_than": _("Give a value less than %(lt)s"),
+    "less_than_equal": _("Give a value of at most %(le)s"),
+    "multiple_of": _("Give a multiple of %(multiple_of)s"),
+    "too_short": _("Give at least %(min_length)s items"),
+    "too_long": _("Give at most %(max_length)s items"),
+    "literal_error": _CHOICE,
+    "enum": _CHOICE,
+    "bool_type": _TRUE_FALSE,
+    "bool_parsing": _TRUE_FALSE,
+    "uuid_type": _UUID,
+    "uuid_parsing": _UUID,
+    "uuid_version": _UUID,
+    "datetime_type": _MOMENT,
+    "datetime_parsing": _MOMENT,
+    "datetime_from_date_parsing": _MOMENT,
+    "timezone_aware": _MOMENT,
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "dict_type": _OBJECT,
+    "model_type": _OBJECT,
+    "model_attributes_type": _OBJECT,
+    "list_type": _("Give a list"),
+    "url_type": _URL,
+    "url_parsing": _URL,
+}
+
+
+def localized(errors: list[dict]) -> list[dict]:
+    """``errors`` (pydantic's or django-ninja's) with each message in the active language; an
+    error of a kind not listed keeps its message. ``value_error`` is the message of a check of
+    ours (:class:`FieldErrors`, translated already), or pydantic's "Value error, <message>"."""
+    out = []
+    for error in errors:
+        kind, ctx = error.get("type"), error.get("ctx") or {}
+        template = MESSAGES.get(kind)
+        if template is not None:
+            values = {key: value for key, value in ctx.items() if isinstance(value, int | float)}
+            if "expected" in ctx:  # "'a', 'b' or 'c'": the choices, joined without English
+                values["expected"] = str(ctx["expected"]).replace("' or '", "', '")
+            # A figure the template names is missing: pydantic's message stays.
+            with suppress(KeyError, TypeError, ValueError):
+                error = {**error, "msg": str(template) % values}
+        elif kind == "value_error" and "error" in ctx:
+            error = {**error, "msg": str(ctx["error"])}
+        out.append(error)
+    return out
+
+
+def localized_validation_error(request, exc: ValidationError, api):
+    """django-ninja's 422 for an invalid request, its messages in the request's language."""
+    return api.create_response(request, {"detail": localized(exc.errors)}, status=422)
 
 
 # django-ninja answers these itself, before or around the view, with {"detail": ...}.

@@ -14,7 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from patroli.concerns.models import Category
 from patroli.core.access import get_visible_or_404, visible
-from patroli.core.api_errors import FieldErrors
+from patroli.core.api_errors import FieldErrors, localized
 from patroli.core.photos import PhotoError, prepare_photo
 from patroli.elections.models import Incident
 from patroli.sites.models import Site
@@ -471,7 +471,7 @@ def sync(request, payload: SyncIn):
         try:
             item = VisitIn.model_validate(raw)
         except PydanticValidationError as exc:
-            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in localized(exc.errors())]
             results[position] = _rejected(ident, errors)
             continue
         if item.id is None:

@@ -486,8 +486,9 @@ def measure_risk(world: World, raw: Raw, repeat: int) -> list[dict]:
 
 
 def coverage_count(raw: Raw, path: str):
-    """The bare count of the same sites as of a moment (default: the present): all, visited
-    within 7 days, ever visited (by index)."""
+    """The bare count of the same sites: all, visited within 7 days, ever visited (by index)."""
+    recent = raw.time(DATA_NOW - dt.timedelta(days=7))
+    now = raw.time(DATA_NOW)
     sql = (
         "SELECT COUNT(*),"
         " SUM(CASE WHEN EXISTS (SELECT 1 FROM patrols_visit v WHERE v.site_id = s.id"
@@ -497,9 +498,7 @@ def coverage_count(raw: Raw, path: str):
         " FROM sites_site s JOIN units_unit u ON u.id = s.unit_id WHERE u.path LIKE %s"
     )
 
-    def call(moment: dt.datetime | None = None):
-        moment = moment or dt.datetime.now(dt.UTC)
-        recent, now = raw.time(moment - dt.timedelta(days=7)), raw.time(moment)
+    def call():
         return raw.fetch(sql, [recent, now, now, path + "%"])[0]
 
     return call
@@ -520,7 +519,8 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
         return tally.total, tally.visited, tally.total - tally.never
 
     def api(unit):
-        response = client.get(f"/api/v1/coverage?unit={unit.pk}&days=7")
+        as_of = quote(DATA_NOW.isoformat())
+        response = client.get(f"/api/v1/coverage?unit={unit.pk}&days=7&as_of={as_of}")
         if response.status_code != 200:
             raise SystemExit(f"/api/v1/coverage answered {response.status_code}")
         tally = response.json()["total"]
@@ -533,16 +533,12 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
         ("coverage Polda (API)", world.polda, api),
     ):
         count = coverage_count(raw, unit.path)
-        # The API counts as of the present, which for the generated data is after DATA_NOW.
-        now = None if function is api else DATA_NOW
-        total, visited, ever = count(now)
+        total, visited, ever = count()
         seen = function(unit)
         if seen != (total, visited, ever):
             raise SystemExit(f"{label} counts {seen}, the SQL {total, visited, ever}")
         values, bases = interleaved(
-            lambda unit=unit, function=function: function(unit),
-            lambda count=count, now=now: count(now),
-            repeat,
+            lambda unit=unit, function=function: function(unit), count, repeat
         )
         rows.append(make_row(label, ms(values), "ms", ms(bases), n=total))
     return rows

@@ -8,6 +8,7 @@ from contextlib import suppress
 
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from ninja.errors import ValidationError
 
 
@@ -41,11 +42,19 @@ _URL = _("Give a web address (URL)")
 MESSAGES = {
     "missing": _("This field is required"),
     "extra_forbidden": _("This field is not known"),
-    "json_invalid": _("The body is not valid JSON"),
+    "json_invalid": _("Give valid JSON"),
     "string_type": _TEXT,
     "string_unicode": _TEXT,
-    "string_too_short": _("Give at least %(min_length)s characters"),
-    "string_too_long": _("Give at most %(max_length)s characters"),
+    "string_too_short": ngettext_lazy(
+        "Give at least %(min_length)s character",
+        "Give at least %(min_length)s characters",
+        "min_length",
+    ),
+    "string_too_long": ngettext_lazy(
+        "Give at most %(max_length)s character",
+        "Give at most %(max_length)s characters",
+        "max_length",
+    ),
     "string_pattern_mismatch": _("The text does not have the expected form"),
     "int_type": _WHOLE,
     "int_parsing": _WHOLE,
@@ -59,8 +68,12 @@ MESSAGES = {
     "less_than": _("Give a value less than %(lt)s"),
     "less_than_equal": _("Give a value of at most %(le)s"),
     "multiple_of": _("Give a multiple of %(multiple_of)s"),
-    "too_short": _("Give at least %(min_length)s items"),
-    "too_long": _("Give at most %(max_length)s items"),
+    "too_short": ngettext_lazy(
+        "Give at least %(min_length)s item", "Give at least %(min_length)s items", "min_length"
+    ),
+    "too_long": ngettext_lazy(
+        "Give at most %(max_length)s item", "Give at most %(max_length)s items", "max_length"
+    ),
     "literal_error": _CHOICE,
     "enum": _CHOICE,
     "bool_type": _TRUE_FALSE,
@@ -82,13 +95,15 @@ MESSAGES = {
     "list_type": _("Give a list"),
     "url_type": _URL,
     "url_parsing": _URL,
+    "string_nul": _("Text must not contain NUL characters (\\u0000)"),
 }
 
 
 def localized(errors: list[dict]) -> list[dict]:
-    """``errors`` (pydantic's or django-ninja's) with each message in the active language; an
-    error of a kind not listed keeps its message. ``value_error`` is the message of a check of
-    ours (:class:`FieldErrors`, translated already), or pydantic's "Value error, <message>"."""
+    """``errors`` (pydantic's or django-ninja's) with each message in the active language. An
+    error of a kind not listed keeps its message, and so does one whose figures are not numbers
+    (a date bound: no field of ours has one). ``value_error`` is the message of a check of ours
+    (:class:`FieldErrors`, translated already), or pydantic's "Value error, <message>"."""
     out = []
     for error in errors:
         kind, ctx = error.get("type"), error.get("ctx") or {}
@@ -99,7 +114,7 @@ def localized(errors: list[dict]) -> list[dict]:
                 values["expected"] = str(ctx["expected"]).replace("' or '", "', '")
             # A figure the template names is missing: pydantic's message stays.
             with suppress(KeyError, TypeError, ValueError):
-                error = {**error, "msg": str(template) % values}
+                error = {**error, "msg": str(template % values)}
         elif kind == "value_error" and "error" in ctx:
             error = {**error, "msg": str(ctx["error"])}
         out.append(error)
@@ -181,9 +196,6 @@ def document_errors(schema: dict) -> dict:
     return schema
 
 
-NUL_MESSAGE = "Text must not contain NUL characters (\\u0000)"
-
-
 def _nul_locations(value, loc: list) -> list[list]:
     """Where in parsed JSON a string (or an object's key) holds a NUL character."""
     if isinstance(value, str):
@@ -223,4 +235,5 @@ class RejectNulMiddleware:
         if request.content_type == "application/json" and b"\\u0000" in request.body:
             with suppress(ValueError):  # not JSON: django-ninja answers 400
                 found += _nul_locations(json.loads(request.body), ["body"])
-        return [{"type": "string_nul", "loc": loc, "msg": NUL_MESSAGE} for loc in found]
+        message = str(MESSAGES["string_nul"])
+        return [{"type": "string_nul", "loc": loc, "msg": message} for loc in found]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
+from pydantic import AwareDatetime
 
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors
@@ -34,6 +35,9 @@ class ErrorOut(Schema):
 class CoverageQuery(Schema):
     unit: int | None = Field(None, description="Default: your unit (everything for an admin)")
     days: int = Field(7, ge=1, le=365, description="Visited within this many days")
+    as_of: AwareDatetime | None = Field(
+        None, description="Count as things stood at this moment (default: now)"
+    )
 
 
 class CoverageSitesQuery(CoverageQuery):
@@ -215,7 +219,7 @@ def get_coverage(request, filters: Query[CoverageQuery]):
     themselves come a page at a time from ``/coverage/sites``, the H3 cells from
     ``/coverage/cells``."""
     units, unit_id = _coverage_scope(request, filters)
-    result = coverage_summary(units, days=filters.days, left_alone=0)
+    result = coverage_summary(units, days=filters.days, now=filters.as_of, left_alone=0)
     return {
         "unit": unit_id,
         "days": result.days,
@@ -232,14 +236,14 @@ def list_coverage_sites(request, filters: Query[CoverageSitesQuery]):
     """The sites with their status, in the order of the "left alone" list: never visited first,
     then the longest since the last visit, the riskiest first on ties."""
     units, _unit_id = _coverage_scope(request, filters)
-    return SiteStatuses(units, days=filters.days, status=filters.status)
+    return SiteStatuses(units, days=filters.days, now=filters.as_of, status=filters.status)
 
 
 @router.get("/coverage/cells", response={200: list[CellOut], 404: ErrorOut})
 def list_coverage_cells(request, filters: Query[CoverageQuery]):
     """The sites with a location counted per H3 cell (resolution 7), worst covered first."""
     units, _unit_id = _coverage_scope(request, filters)
-    return [t.as_dict() for t in coverage_cells(units, days=filters.days)]
+    return [t.as_dict() for t in coverage_cells(units, days=filters.days, now=filters.as_of)]
 
 
 @router.get("/plans", response=list[PlanSummaryOut])

@@ -7,7 +7,7 @@ count (so a report as of a past moment is what it was then). Each site's last vi
 the site itself (``Site.latest_visit_at``, see ``sites.models.last_visit``), so counting a
 Polda's sites reads no visit.
 
-Three reads, each answering in time whatever the number of sites:
+Three reads:
 
 - :func:`coverage_summary`: the totals and the roll-ups per unit and per village, counted by the
   database (one grouped query), and the head of the "left alone" list (one more);
@@ -15,10 +15,12 @@ Three reads, each answering in time whatever the number of sites:
   in the order of the "left alone" list: never-visited sites first, then the longest since the
   last visit, the highest risk first on ties. The risk is the stored ``RiskScore`` or
   ``planning.FALLBACK_RISK`` (50) when the site has none; unlike planning, coverage does not
-  compute missing scores;
+  compute missing scores. A page is one row per site, but the database still counts and sorts
+  the whole scope for it;
 - :func:`coverage_cells`: the roll-up per H3 cell (resolution ``H3_RESOLUTION``, 7: cells of
   about 5 km², a village or a part of one), sites without a location left out. It reads three
-  columns of every site of the scope, so it is its own call.
+  columns of every site of the scope and finds each one's cell in Python: a Polda's tens of
+  thousands take a fraction of a second, the whole country seconds.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class SiteRef:
         return self.lat is not None and self.lng is not None
 
     def get_kind_display(self) -> str:
-        return str(Site.Kind(self.kind).label)
+        return str(dict(Site.Kind.choices).get(self.kind, self.kind))
 
 
 @dataclass
@@ -206,6 +208,8 @@ class SiteStatuses:
         return self.queryset.count()
 
     def __getitem__(self, index: slice) -> list[SiteStatus]:
+        if not isinstance(index, slice):
+            raise TypeError("SiteStatuses takes a slice (a page), not one index")
         rows = (
             self.queryset.annotate(
                 risk_value=Coalesce("risk__score", Value(FALLBACK_RISK), output_field=FloatField())

@@ -94,7 +94,8 @@ def coverage_page(request):
             raise Http404
     elif user.unit is not None:
         unit = user.unit
-    # Counted by the database: a Polda has tens of thousands of sites (coverage() loads them all).
+    # Counted by the database, and only the head of the list read: a Polda has tens of thousands
+    # of sites.
     result = coverage_summary(
         unit if unit is not None else units, days=days, left_alone=LEFT_ALONE_SHOWN
     )

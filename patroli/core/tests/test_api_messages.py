@@ -29,7 +29,7 @@ def test_query_checks_in_indonesian_by_default_and_english_on_request(world):
     client = api_client(world.officer)
     found = errors(client, "get", "/api/v1/coverage/sites?days=0&status=lost")
     assert found == {
-        ("query", "days"): "Isi dengan nilai paling sedikit 1",
+        ("query", "days"): "Isi dengan nilai minimal 1",
         ("query", "status"): "Pilih salah satu: 'visited', 'overdue', 'never', 'left_alone'",
     }
     english = errors(client, "get", "/api/v1/coverage/sites?days=0&status=lost", language="en")
@@ -49,9 +49,7 @@ def test_body_checks_name_the_field_and_the_limit(world):
     found = errors(client, "post", "/api/v1/visits", body)
     assert found[("body", "payload", "site")] == "Isi dengan bilangan bulat"
     assert found[("body", "payload", "started_at")].startswith("Isi dengan tanggal dan waktu")
-    assert found[("body", "payload", "dialogue", "attendees")] == (
-        "Isi dengan nilai paling sedikit 0"
-    )
+    assert found[("body", "payload", "dialogue", "attendees")] == ("Isi dengan nilai minimal 0")
     participant = ("body", "payload", "dialogue", "participants", 0, "name")
     assert found[participant].startswith("Isi paling banyak ")
     assert found[participant].endswith(" karakter")
@@ -84,13 +82,15 @@ def test_every_message_is_translated_and_takes_its_figures():
     figures |= {"multiple_of": 2, "expected": "'a', 'b'"}
     for kind, template in MESSAGES.items():
         with translation.override("en"):
-            english = str(template)
+            english = str(template % figures)
         with translation.override("id"):
-            indonesian = str(template)
+            indonesian = str(template % figures)
         assert indonesian != english, kind
-        for name in figures:
-            assert (f"%({name})s" in english) == (f"%({name})s" in indonesian), kind
-        assert indonesian % figures
+        for value in ("3", "5", "9", "'a', 'b'"):  # the figures each language shows
+            assert (value in english) == (value in indonesian), (kind, value)
+    with translation.override("en"):  # one or many
+        assert str(MESSAGES["string_too_long"] % {"max_length": 1}) == "Give at most 1 character"
+        assert str(MESSAGES["too_short"] % {"min_length": 2}) == "Give at least 2 items"
 
 
 def test_an_error_of_an_unknown_kind_keeps_pydantic_message():

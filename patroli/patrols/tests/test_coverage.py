@@ -101,15 +101,24 @@ def test_the_period_decides(world, places):
 
 
 def test_left_alone_order(world, places):
+    # Never visited, no stored score (50) like TPS 001: after it by name.
+    site(world, "Pos Ronda Sepaku", "64.09.04.1005")
     alone = every(world.sepaku, status=LEFT_ALONE)
     assert [s.site.name for s in alone] == [
         "SD Pemaluan",  # never, risk 90
-        world.tps_bumi.name,  # never, no stored score: 50
+        "Pos Ronda Sepaku",  # never, 50, by name
+        world.tps_bumi.name,  # never, 50
         "Gereja Sepaku",  # 40 days, risk 70
         "Masjid Sepaku",  # 40 days, risk 20
         "Pasar Sepaku",  # 10 days
     ]
-    assert [s.risk for s in alone] == [90, 50, 70, 20, 50]
+    assert [s.risk for s in alone] == [90, 50, 50, 70, 20, 50]
+    assert [s.site.name for s in SiteStatuses(world.sepaku, now=NOW, status=LEFT_ALONE)[2:4]] == [
+        world.tps_bumi.name,
+        "Gereja Sepaku",
+    ]
+    with pytest.raises(TypeError):
+        SiteStatuses(world.sepaku, now=NOW)[0]
     summary = coverage_summary(world.sepaku, days=7, now=NOW)
     assert [s.site.pk for s in summary.left_alone] == [s.site.pk for s in alone]
     # Every site: the same order, the visited ones last.
@@ -225,5 +234,8 @@ def test_summary_two_queries_whatever_the_sites(world, places, django_assert_num
         assert result.left_alone[0].site.get_kind_display() == Site.Kind.SCHOOL.label
     with django_assert_num_queries(1):
         coverage_summary(world.polres, days=7, now=NOW, left_alone=0)
+    odd = result.left_alone[0].site
+    odd.kind = "gone"  # a kind no longer offered shows as stored, as Django's own display does
+    assert odd.get_kind_display() == "gone"
     empty = coverage_summary(Unit.objects.none(), days=7, now=NOW)
     assert empty.total.total == 0 and empty.left_alone == [] and empty.villages == []

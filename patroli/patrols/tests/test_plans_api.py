@@ -6,6 +6,7 @@ URLs (which keep answering everything else).
 """
 
 from datetime import timedelta
+from urllib.parse import quote, unquote
 
 import pytest
 from django.test import Client
@@ -98,6 +99,13 @@ def test_coverage_defaults_to_my_unit(world):
     page = api_client(world.officer).get("/api/v1/coverage/sites?limit=1&offset=1").json()
     assert page["count"] == 2 and [s["site"]["id"] for s in page["items"]] == [world.pps_bumi.pk]
 
+    # As things stood before the visit: never visited, both.
+    before = quote((timezone.now() - timedelta(days=4)).isoformat())
+    earlier = api_client(world.officer).get(f"/api/v1/coverage?as_of={before}").json()
+    assert (earlier["total"]["never"], earlier["as_of"][:10]) == (2, unquote(before)[:10])
+    then = api_client(world.officer).get(f"/api/v1/coverage/sites?as_of={before}").json()
+    assert {s["status"] for s in then["items"]} == {"never"}
+
     cells = api_client(world.officer).get("/api/v1/coverage/cells").json()
     assert [(c["key"], c["total"], c["visited"]) for c in cells] == [(visited["cell"], 1, 1)]
     assert cells[0]["lat"] == pytest.approx(world.pps_bumi.lat, abs=0.05)
@@ -132,6 +140,8 @@ def test_coverage_scoping(world):
         "sites?limit=0",
         "sites?limit=1001",
         "cells?days=0",
+        "as_of=2024-01-23T10:00:00",  # without its zone
+        "sites?as_of=kemarin",
     ],
 )
 def test_coverage_validation(world, query):

@@ -12,7 +12,7 @@ import datetime as dt
 import h3
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max, Q, Subquery
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import render
@@ -27,6 +27,7 @@ from patroli.elections.models import Incident, RiskScore
 from patroli.patrols import views as patrol_views
 from patroli.patrols.models import Dialogue
 from patroli.regions.models import Region
+from patroli.sites.models import Site
 from patroli.units.models import Unit
 
 from . import charts, figures
@@ -183,14 +184,16 @@ def _children(scope: Scope) -> list[dict]:
         .order_by(),
         "sites",
     )
-    roll(scope.visits().values("unit__path").annotate(n=Count("pk")).order_by(), "visits")
+    # Counted by figures.INDEXED: on PostgreSQL from the unit indexes alone.
+    indexed = figures.INDEXED
+    roll(scope.visits().values("unit__path").annotate(n=Count(indexed)).order_by(), "visits")
     roll(
         scope.concerns(period=False)
         .filter(figures.open_at(day_end))
         .values("unit__path")
         .annotate(
-            n=Count("pk"),
-            overdue=Count("pk", filter=Q(due_at__lt=min(day_end, timezone.now()))),
+            n=Count(indexed),
+            overdue=Count(indexed, filter=Q(due_at__lt=min(day_end, timezone.now()))),
         )
         .order_by(),
         "concerns",
@@ -209,13 +212,28 @@ def _children(scope: Scope) -> list[dict]:
 def _village_choices(scope: Scope) -> list[Region] | None:
     """The villages of the unit's sites for the filter, or None when too many to list."""
     unit_scope = Scope(user=scope.user, unit=scope.unit, start=scope.start, end=scope.end)
-    villages = list(
-        # No ordering inside: the sites' default one would sort them all first (3x the time).
-        Region.objects.filter(code__in=Subquery(unit_scope.sites().order_by().values("village_id")))
-        .order_by("name", "code")
-        .only("code", "name")[: MAX_VILLAGE_CHOICES + 1]
+    if scope.unit is None:
+        # Every unit the user sees (the country, for an administrator): the regions by name,
+        # each looked up among the sites, stop at the first that are too many.
+        villages = list(
+            # No ordering inside: the sites' default one would sort them all first.
+            Region.objects.filter(code__in=unit_scope.sites().order_by().values("village_id"))
+            .order_by("name", "code")
+            .only("code", "name")[: MAX_VILLAGE_CHOICES + 1]
+        )
+        return None if len(villages) > MAX_VILLAGE_CHOICES else villages
+    # One unit: its sites' villages, then their names when few enough. Faster for a unit than
+    # the lookup above (a Polda 60 against 130 ms, a Polsek 3 against 30, at national size).
+    # No LIMIT: with one, PostgreSQL walks the whole country's sites in village order.
+    codes = list(
+        Site.objects.filter(unit__in=unit_scope.units())
+        .order_by()
+        .values_list("village_id", flat=True)
+        .distinct()
     )
-    return None if len(villages) > MAX_VILLAGE_CHOICES else villages
+    if len(codes) > MAX_VILLAGE_CHOICES:
+        return None
+    return list(Region.objects.filter(code__in=codes).order_by("name", "code").only("code", "name"))
 
 
 def _quick_periods(scope: Scope) -> list[tuple[str, str, bool]]:

@@ -181,6 +181,31 @@ def test_polres_dashboard_lists_the_units_below(busy):
     assert "unit=polsek-penajam" in html
 
 
+def test_the_village_filter_lists_the_units_villages_or_takes_a_code(busy, monkeypatch):
+    from patroli.dashboard import views
+
+    def choices(user, **params):
+        page = logged_in(user).get("/app/dasbor/", params)
+        assert page.status_code == 200
+        villages = page.context["villages"]
+        return None if villages is None else [(v.code, v.name) for v in villages]
+
+    Site.objects.create(
+        name="Pasar Sepaku", kind=Site.Kind.MARKET, village_id="64.09.04.1005", unit=busy.sepaku
+    )
+    sepaku = [("64.09.04.2004", "Bumi Harapan"), ("64.09.04.1005", "Sepaku")]  # by name
+    assert choices(busy.kapolsek) == sepaku
+    petung = busy.pps_penajam.village_id
+    assert petung not in dict(choices(busy.kapolsek))  # another unit's village: never
+    polres = dict(choices(busy.commander))
+    assert {petung, "64.09.04.2004"} <= set(polres)
+    everything = dict(choices(busy.admin))  # no unit: every unit's sites
+    assert set(everything) == set(Site.objects.values_list("village_id", flat=True))
+    monkeypatch.setattr(views, "MAX_VILLAGE_CHOICES", 1)  # too many to list: a code field
+    assert choices(busy.kapolsek) is None and choices(busy.admin) is None
+    assert choices(busy.kapolsek, unit="polsek-sepaku") is None
+
+
 def test_another_units_dashboard_is_not_found(busy):
     client = logged_in(busy.kapolsek)
     assert client.get("/app/?unit=polsek-penajam").status_code == 404

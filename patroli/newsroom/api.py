@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors
+from patroli.core.api_types import Moment
 from patroli.core.ratelimit import client_ip, over_limit
 from patroli.patrols.models import Visit
 from patroli.units.auth import AUTH
@@ -50,7 +51,7 @@ class ReleasePatch(Schema):
 
 
 class PublishIn(Schema):
-    at: datetime | None = Field(None, description="A future time schedules the publication")
+    at: Moment | None = Field(None, description="A future time schedules the publication")
 
 
 class ReleaseOut(Schema):

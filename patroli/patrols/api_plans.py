@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
-from pydantic import AwareDatetime
 
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors
+from patroli.core.api_types import AwareMoment
 from patroli.units.auth import AUTH
 from patroli.units.models import Unit
 
@@ -35,7 +35,7 @@ class ErrorOut(Schema):
 class CoverageQuery(Schema):
     unit: int | None = Field(None, description="Default: your unit (everything for an admin)")
     days: int = Field(7, ge=1, le=365, description="Visited within this many days")
-    as_of: AwareDatetime | None = Field(
+    as_of: AwareMoment | None = Field(
         None, description="Count as things stood at this moment (default: now)"
     )
 

@@ -99,3 +99,31 @@ def test_an_error_of_an_unknown_kind_keeps_pydantic_message():
     # A template whose figure did not come: the original message stays, nothing raises.
     short = {"type": "string_too_long", "loc": ["body"], "msg": "String should be shorter"}
     assert localized([short]) == [short]
+
+
+ODD = "2024-01-23T10:00:00%2B16:48"  # an offset pydantic takes and PostgreSQL refuses
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/visits?since={ODD}",
+        f"/api/v1/visits?until={ODD}",
+        f"/api/v1/incidents?since={ODD}&until={ODD}",
+        f"/api/v1/coverage?as_of={ODD}",
+        f"/api/v1/coverage/sites?as_of={ODD}",
+        f"/api/v1/coverage/cells?as_of={ODD}",
+    ],
+)
+def test_a_time_with_any_offset_is_read_as_the_moment_it_names(world, url):
+    assert api_client(world.admin).get(url).status_code == 200
+
+
+def test_a_visit_at_an_odd_offset_is_stored_at_its_moment(world):
+    body = {"site": world.pps_bumi.pk, "started_at": "2024-01-23T10:00:00+15:30"}
+    response = api_client(world.officer).post("/api/v1/visits", body, "application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["started_at"].startswith("2024-01-22T18:30:00")
+    far = {"site": world.pps_bumi.pk, "started_at": "9999-12-31T23:00:00-05:00"}
+    refused = errors(api_client(world.officer), "post", "/api/v1/visits", far)
+    assert refused == {("body", "payload", "started_at"): "Waktunya di luar tahun 1 sampai 9999"}

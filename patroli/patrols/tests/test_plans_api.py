@@ -106,6 +106,10 @@ def test_coverage_defaults_to_my_unit(world):
     then = api_client(world.officer).get(f"/api/v1/coverage/sites?as_of={before}").json()
     assert {s["status"] for s in then["items"]} == {"never"}
 
+    # An offset PostgreSQL would refuse (past 15:59) is read as the moment it names.
+    odd = api_client(world.officer).get("/api/v1/coverage/cells?as_of=2906-06-06T02:43:11%2B16:48")
+    assert odd.status_code == 200, odd.content
+
     cells = api_client(world.officer).get("/api/v1/coverage/cells").json()
     assert [(c["key"], c["total"], c["visited"]) for c in cells] == [(visited["cell"], 1, 1)]
     assert cells[0]["lat"] == pytest.approx(world.pps_bumi.lat, abs=0.05)
@@ -141,6 +145,7 @@ def test_coverage_scoping(world):
         "sites?limit=1001",
         "cells?days=0",
         "as_of=2024-01-23T10:00:00",  # without its zone
+        "as_of=9999-12-31T23:00:00-05:00",  # past the year 9999 in UTC
         "sites?as_of=kemarin",
     ],
 )

@@ -17,10 +17,11 @@ from ninja.pagination import paginate
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors
 from patroli.core.api_types import AwareMoment
+from patroli.sites.api import SiteRefOut
 from patroli.units.auth import AUTH
 from patroli.units.models import Unit
 
-from .coverage import SiteStatuses, coverage_cells, coverage_summary
+from .coverage import LEFT_ALONE, STATUSES, SiteStatuses, coverage_cells, coverage_summary
 from .models import PatrolPlan
 from .planning import MAX_HOURS, MAX_TEAMS, MIN_HOURS, PlanError, approve_plan, create_plan
 from .planning import plan_routes as routes_of
@@ -41,7 +42,7 @@ class CoverageQuery(Schema):
 
 
 class CoverageSitesQuery(CoverageQuery):
-    status: Literal["visited", "overdue", "never", "left_alone"] | None = Field(
+    status: Literal[(*STATUSES, LEFT_ALONE)] | None = Field(
         None, description="Only these sites; left_alone: overdue or never. Default: every site"
     )
 
@@ -63,36 +64,8 @@ class CellOut(TallyOut):
     lng: float
 
 
-class CoverageSiteOut(Schema):
-    id: int
-    name: str
-    kind: str
-    village: str
-    village_name: str
-    unit: int
-    lat: float | None
-    lng: float | None
-
-    # Read from coverage.SiteRef: its village and unit are names, their keys the *_id fields.
-    @staticmethod
-    def resolve_id(obj) -> int:
-        return obj.pk
-
-    @staticmethod
-    def resolve_village(obj) -> str:
-        return obj.village_id
-
-    @staticmethod
-    def resolve_village_name(obj) -> str:
-        return obj.village.name
-
-    @staticmethod
-    def resolve_unit(obj) -> int:
-        return obj.unit_id
-
-
 class SiteStatusOut(Schema):
-    site: CoverageSiteOut
+    site: SiteRefOut
     status: str = Field(description="visited, overdue or never")
     last_visit_at: dt.datetime | None
     days_since: float | None

@@ -76,6 +76,10 @@ class SiteRef:
         )
 
     @property
+    def id(self) -> int:  # as a Site answers (sites.api.SiteRefOut)
+        return self.pk
+
+    @property
     def has_location(self) -> bool:
         return self.lat is not None and self.lng is not None
 

@@ -30,23 +30,17 @@ class SiteIn(Schema):
     voters: int | None = Field(None, ge=0, le=100000)
 
 
-class SiteOut(Schema):
+class SiteRefOut(Schema):
+    """A site as other records show it (coverage): read from a Site or a coverage.SiteRef."""
+
     id: int
     name: str
     kind: str
-    kind_label: str
     village: str
     village_name: str
     unit: int
     lat: float | None
     lng: float | None
-    address: str
-    tps_number: int | None
-    voters: int | None
-
-    @staticmethod
-    def resolve_kind_label(obj) -> str:
-        return obj.get_kind_display()
 
     @staticmethod
     def resolve_village(obj) -> str:
@@ -59,6 +53,17 @@ class SiteOut(Schema):
     @staticmethod
     def resolve_unit(obj) -> int:
         return obj.unit_id
+
+
+class SiteOut(SiteRefOut):
+    kind_label: str
+    address: str
+    tps_number: int | None
+    voters: int | None
+
+    @staticmethod
+    def resolve_kind_label(obj) -> str:
+        return obj.get_kind_display()
 
 
 class SiteFilter(Schema):

@@ -16,7 +16,10 @@ answer nothing go to PostgreSQL in one round trip.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
 
 # Values that these fields store as they are: ``get_db_prep_save`` would give them back unchanged
@@ -44,6 +47,25 @@ def _as_is(field: models.Field) -> type | None:
     if type(target) is not getattr(models, kind, None):
         return None  # a subclass (or a custom field) may prepare its values its own way
     return _AS_IS.get(kind)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A foreign key that the database finds as the row is inserted: the primary key of the row
+    of ``model`` whose unique ``field`` is ``value``. A row can so refer to a row inserted
+    before it in the same batch, whose id the batch has not read back yet (a dialogue's
+    participants to the dialogue, found by its visit)."""
+
+    model: type[models.Model]
+    field: str
+    value: Any
+
+    def sql(self, connection) -> tuple[str, Any]:
+        field = self.model._meta.get_field(self.field)
+        quote = connection.ops.quote_name
+        table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
+        mark = f"(SELECT {pk} FROM {table} WHERE {quote(field.column)} = %s)"  # noqa: S608
+        return mark, field.get_db_prep_value(self.value, connection)
 
 
 _STATEMENTS: dict = {}
@@ -87,8 +109,7 @@ class Batch:
         self.connection = connections[router.db_for_write(model)]
         # Server-side binding (an option of Django's PostgreSQL backend) prepares each execute
         # as one statement: then the statements go one by one, as on SQLite.
-        binding = self.connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
-        self.deferred = self.connection.vendor == "postgresql" and not binding
+        self.deferred = _sends_together(self.connection)
         self.pending: list[tuple[str, list]] = []
         self.saved: list[models.Model] = []  # marked as stored once their rows are sent
         # Pending statements that give back the ids of their rows: index -> (objects, pk field)
@@ -128,7 +149,8 @@ class Batch:
         An object is a model instance, or a dict of values by attribute name (``dialogue_id``)
         for a model whose fields need nothing from ``pre_save``: a link table, say, where
         building instances would cost more than the insert. A missing key takes the field's
-        default.
+        default. A value may be a :class:`Ref` (a foreign key found by the database), in the
+        same column of every row.
 
         With ``returning``, instances of a model with an automatic primary key get their ids
         once the batch is sent (on PostgreSQL the rows come back with the batch: no round trip
@@ -137,13 +159,19 @@ class Batch:
         objects = list(objects)
         if not objects:
             return 0
-        if returning and not self.deferred:
-            # At once (SQLite has no round trips): the ORM's bulk insert gives the ids back.
+        connection = self.connection
+        # Sent at once: a single row gives its id back to a statement built here; several go
+        # through the ORM's bulk insert, one statement that reads their ids back.
+        one_by_one = returning and not self.deferred
+        if one_by_one and (
+            len(objects) > 1 or not connection.features.can_return_columns_from_insert
+        ):
             model.objects.bulk_create(objects)
             return len(objects)
-        connection = self.connection
         sql, fields, kinds = _statement(model, connection)
         rows = []
+        marks = ["%s"] * len(fields)  # a Ref's column takes its subquery instead
+        ref_columns: set[int] = set()
         for obj in objects:
             if isinstance(obj, dict):
                 values = [
@@ -152,21 +180,31 @@ class Batch:
                 ]
             else:
                 values = [field.pre_save(obj, True) for field in fields]
-            rows.append(
-                [
-                    v if v is None or type(v) is kind else field.get_db_prep_save(v, connection)
-                    for field, kind, v in zip(fields, kinds, values, strict=True)
-                ]
-            )
-        row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            row, refs = [], set()
+            for i, (field, kind, v) in enumerate(zip(fields, kinds, values, strict=True)):
+                if isinstance(v, Ref):
+                    marks[i], v = v.sql(connection)
+                    refs.add(i)
+                elif not (v is None or type(v) is kind):
+                    v = field.get_db_prep_save(v, connection)
+                row.append(v)
+            if rows and refs != ref_columns:
+                raise ValueError("A Ref must be in the same column of every row.")
+            ref_columns = refs
+            rows.append(row)
+        row_marks = "(" + ", ".join(marks) + ")"
         pk = model._meta.pk
-        if connection.vendor == "sqlite":  # one prepared statement, run for each row
+        tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
+        if one_by_one:
+            with connection.cursor() as cursor:
+                cursor.execute(sql + row_marks + tail, rows[0])
+                setattr(objects[0], pk.attname, cursor.fetchone()[0])
+        elif connection.vendor == "sqlite":  # one prepared statement, run for each row
             self.executemany(sql + row_marks, rows)
         else:
             # Over the network, one statement of many rows: a round trip and a plan for all of
             # them (executemany sends each row as a statement of its own, even when pipelined).
             per = max(1, MAX_PARAMETERS // len(fields))
-            tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
             for start in range(0, len(rows), per):
                 chunk = rows[start : start + per]
                 if returning:  # the rows of a multi-row VALUES come back in its order
@@ -205,3 +243,64 @@ class Batch:
                 if index < last:
                     cursor.nextset()
         self._mark_saved()
+
+
+def _sends_together(connection) -> bool:
+    """Whether one execute may hold several statements: PostgreSQL with client-side binding."""
+    binding = connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    return connection.vendor == "postgresql" and not binding
+
+
+def _plain(queryset: models.QuerySet) -> bool:
+    """A queryset of whole records and nothing more, which ``Model.from_db`` can build."""
+    query = queryset.query
+    return (
+        queryset._iterable_class is models.query.ModelIterable
+        and not queryset._prefetch_related_lookups
+        and not query.select_related
+        and not query.annotations
+        and not query.extra
+        and query.deferred_loading == (frozenset(), True)
+    )
+
+
+def read_together(*querysets: models.QuerySet) -> list[list[models.Model]]:
+    """The records of each of ``querysets``, in one round trip on PostgreSQL (the SELECTs sent
+    in one execute, each result read in turn), for the lookups that a write needs before it can
+    start. Anywhere else (SQLite has no round trips), or when a queryset asks for more than its
+    model's own fields (``select_related``, annotations…) or needs a field converted, each is
+    read as usual."""
+    connection = connections[querysets[0].db]
+    if not _sends_together(connection) or not all(map(_plain, querysets)):
+        return [list(queryset) for queryset in querysets]
+    statements, params, shapes = [], [], []
+    for queryset in querysets:
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, values = compiler.as_sql()
+        except EmptyResultSet:  # a condition that selects nothing (an empty IN list)
+            shapes.append(None)
+            continue
+        columns = [expression for expression, _sql, _alias in compiler.select]
+        if compiler.get_converters(columns):
+            return [list(queryset) for queryset in querysets]
+        statements.append(sql)
+        params.extend(values)
+        shapes.append((queryset.model, [column.target.attname for column in columns]))
+    results: list[list[models.Model]] = []
+    with connection.cursor() as cursor:
+        if statements:
+            cursor.execute(";\n".join(statements), params)
+        first = True
+        for shape in shapes:
+            if shape is None:
+                results.append([])
+                continue
+            if not first:
+                cursor.nextset()
+            first = False
+            model, names = shape
+            results.append(
+                [model.from_db(connection.alias, names, row) for row in cursor.fetchall()]
+            )
+    return results

@@ -58,6 +58,8 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from patroli.concerns.models import Concern
+from patroli.core.bulk import Batch
+from patroli.core.tasks import enqueue_in
 from patroli.patrols.models import Visit
 from patroli.sites.models import Site
 from patroli.units.models import Unit
@@ -597,11 +599,14 @@ def refresh_task(site_ids: list[int], village_codes: list[str]) -> None:
 DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
 
 
-def refresh_on_commit(site_ids: Iterable[int] = (), village_codes: Iterable[str] = ()) -> None:
+def refresh_on_commit(
+    site_ids: Iterable[int] = (), village_codes: Iterable[str] = (), *, batch: Batch | None = None
+) -> None:
     """Queue :func:`refresh_for` for the background worker (the tests and the demo run it at
     once). When the queue is a table of the same database, inside the current transaction: the
     refresh is stored exactly when the change is, and a failure to queue fails the change with
-    it (it is a failure of that database). Otherwise once the transaction commits, and then a
+    it (it is a failure of that database); with ``batch``'s statements when given (no statement
+    of its own: ``core.tasks.enqueue_in``). Otherwise once the transaction commits, and then a
     failure is logged, never raised into the request that recorded the visit, concern or
     incident."""
     site_ids, village_codes = list(site_ids), list(village_codes)
@@ -618,7 +623,10 @@ def refresh_on_commit(site_ids: Iterable[int] = (), village_codes: Iterable[str]
     if in_transaction and settings.TASKS["default"]["BACKEND"] == DATABASE_QUEUE:
         # A queue in the same database: queued in the same transaction, the refresh is stored
         # exactly when the change is, at no commit of its own.
-        refresh_task.enqueue(site_ids, village_codes)
+        if batch is not None:
+            enqueue_in(batch, refresh_task, site_ids, village_codes)
+        else:
+            refresh_task.enqueue(site_ids, village_codes)
     else:
         transaction.on_commit(run)
 

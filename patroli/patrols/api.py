@@ -16,6 +16,7 @@ from patroli.concerns.models import Category
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors, localized
 from patroli.core.api_types import AwareMoment, Moment
+from patroli.core.bulk import read_together
 from patroli.core.photos import PhotoError, prepare_photo
 from patroli.elections.models import Incident
 from patroli.sites.models import Site
@@ -271,7 +272,8 @@ def clock_correction(sent_at: datetime | None, received_at: datetime) -> timedel
 
 class Lookups:
     """The records that visits refer to and that ``user`` may use, each kind read with one
-    query for a whole batch (and not read at all when no visit names one)."""
+    query for a whole batch (and not read at all when no visit names one), all of them in one
+    round trip on PostgreSQL."""
 
     def __init__(self, user, payloads: list[VisitIn]):
         site_ids = {p.site for p in payloads}
@@ -284,19 +286,21 @@ class Lookups:
         sites = Site.objects.order_by()
         if any(p.concerns or p.incidents for p in payloads):
             sites = sites.select_related("unit", "village")
-        self.sites = visible(sites, user).in_bulk(site_ids)
-        self.officers = (
-            visible(Officer.objects.filter(is_active=True), user).in_bulk(officer_ids)
-            if officer_ids
-            else {}
-        )
-        self.appeals = (
-            Appeal.objects.filter(active=True).in_bulk(codes, field_name="code") if codes else {}
-        )
+        # On PostgreSQL the lookups travel together: one round trip for all of them.
+        wanted = [visible(sites.filter(pk__in=site_ids), user)]
+        if officer_ids:
+            officers = Officer.objects.filter(is_active=True, pk__in=officer_ids).order_by()
+            wanted.append(visible(officers, user))
+        if codes:
+            wanted.append(Appeal.objects.filter(active=True, code__in=codes).order_by())
+        if categories:
+            wanted.append(Category.objects.filter(active=True, code__in=categories).order_by())
+        found = iter(read_together(*wanted))
+        self.sites = {site.pk: site for site in next(found)}
+        self.officers = {officer.pk: officer for officer in next(found)} if officer_ids else {}
+        self.appeals = {appeal.code: appeal for appeal in next(found)} if codes else {}
         self.categories = (
-            Category.objects.filter(active=True).in_bulk(categories, field_name="code")
-            if categories
-            else {}
+            {category.code: category for category in next(found)} if categories else {}
         )
 
 

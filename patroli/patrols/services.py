@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from patroli.audit import services as audit
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
-from patroli.core.bulk import Batch
+from patroli.core.bulk import Batch, Ref
 from patroli.core.geo import distance_m
 from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
 from patroli.core.search import stems_column
@@ -329,12 +329,12 @@ def _create_visits(
             ],
         )
         batch.insert(Dialogue, records, returning=True)  # their ids come back with the batch
-    with Batch(Dialogue) as batch:
+        # Their appeals and participants find the dialogue by its visit as they are inserted.
         batch.insert(
             Dialogue.appeals.through,
             [
-                {"dialogue_id": record.pk, "appeal_id": appeal.pk}
-                for record, (_visit, dialogue) in zip(records, said, strict=True)
+                {"dialogue_id": Ref(Dialogue, "visit", visit.pk), "appeal_id": appeal.pk}
+                for visit, dialogue in said
                 for appeal in dict.fromkeys(dialogue.appeals or [])
             ],
         )
@@ -342,25 +342,26 @@ def _create_visits(
             Participant,
             [
                 {
-                    "dialogue_id": record.pk,
+                    "dialogue_id": Ref(Dialogue, "visit", visit.pk),
                     "name": p.name,
                     "role": p.role,
                     "organisation": p.organisation,
                     "order": i,
                 }
-                for record, (_visit, dialogue) in zip(records, said, strict=True)
+                for visit, dialogue in said
                 for i, p in enumerate(dialogue.participants)
             ],
+        )
+        risk.refresh_on_commit(
+            site_ids=dict.fromkeys(visit.site_id for visit in visits),
+            village_codes=dict.fromkeys(item.site.village_id for item in items),
+            batch=batch,
         )
     dialogues = {record.visit_id: record for record in records}
     for visit, item in zip(visits, items, strict=True):
         concerns, incidents = _record_heard(recorded_by, visit, item)
         if answer:
             _fill_caches(visit, dialogues.get(visit.pk), item, recorded_by, concerns, incidents)
-    risk.refresh_on_commit(
-        site_ids=dict.fromkeys(visit.site_id for visit in visits),
-        village_codes=dict.fromkeys(item.site.village_id for item in items),
-    )
     return visits
 
 

@@ -95,3 +95,52 @@ def test_returning_gives_each_row_its_id_with_the_batch(monkeypatch):
     assert [a.pk for a in first + later] == [stored[a.code] for a in first + later]
     assert len({a.pk for a in first + later}) == 7
     assert not later[-1]._state.adding
+
+
+def test_one_row_returning_gets_its_id_at_once_or_with_the_batch():
+    row = appeal("sendiri")
+    with Batch(Appeal) as batch:
+        batch.insert(Appeal, [row], returning=True)
+        assert (row.pk is None) == batch.deferred  # PostgreSQL reads it when the batch is sent
+    assert row.pk == Appeal.objects.get(code="sendiri").pk
+
+
+def test_a_ref_must_be_in_the_same_column_of_every_row():
+    from patroli.core.bulk import Ref
+
+    rows = [
+        {"code": "a", "title": "A", "text": ".", "order": Ref(Appeal, "code", "b")},
+        {"code": "c", "title": "C", "text": ".", "order": 1},
+    ]
+    with pytest.raises(ValueError, match="same column"), Batch(Appeal) as batch:
+        batch.insert(Appeal, rows)
+
+
+def test_read_together_reads_each_querysets_records_in_one_round_trip():
+    from patroli.core.bulk import read_together
+
+    insert_rows(Appeal, [appeal("r-1"), appeal("r-2", order=3), appeal("r-3", active=False)])
+    with CaptureQueriesContext(connection) as queries:
+        active, nothing, one = read_together(
+            Appeal.objects.filter(active=True, code__startswith="r-").order_by("code"),
+            Appeal.objects.filter(code__in=[]),  # selects nothing: not sent at all
+            Appeal.objects.filter(code="r-3"),
+        )
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert [(a.code, a.order) for a in active] == [("r-1", 100), ("r-2", 3)]
+    assert nothing == [] and [a.code for a in one] == ["r-3"] and one[0].active is False
+    assert one[0] == Appeal.objects.get(code="r-3") and not one[0]._state.adding
+
+
+def test_read_together_reads_one_by_one_what_needs_more_than_the_models_fields():
+    from django.db.models import Value
+
+    from patroli.core.bulk import read_together
+
+    insert_rows(Appeal, [appeal("s-1")])
+    with CaptureQueriesContext(connection) as queries:
+        (annotated,), (plain,) = read_together(
+            Appeal.objects.filter(code="s-1").annotate(extra=Value(7)),
+            Appeal.objects.filter(code="s-1"),
+        )
+    assert len(queries) == 2 and annotated.extra == 7 and plain.pk == annotated.pk

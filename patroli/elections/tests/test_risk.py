@@ -609,3 +609,36 @@ def test_with_the_database_queue_the_refresh_is_queued_in_the_transaction(world,
     queued = DBTaskResult.objects.get()
     assert queued.task_path.endswith("refresh_task")
     assert queued.args_kwargs["args"] == [[world.tps_bumi.pk], [BUMI]]
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes a connection left in a transaction
+def test_a_refresh_queued_with_a_batch_is_the_queues_own_row_and_its_worker_runs_it(
+    world, settings
+):
+    """A visit queues its refresh with the statements of its batch (``core.tasks.enqueue_in``,
+    no statement of its own): the row is the one django-tasks-db's ``enqueue`` writes, and the
+    package's real worker runs it."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from patroli.core.bulk import Batch
+
+    settings.TASKS = {"default": {"BACKEND": risk.DATABASE_QUEUE}}
+    where = {"site_ids": [world.tps_bumi.pk], "village_codes": [BUMI]}
+    with transaction.atomic():
+        risk.refresh_on_commit(**where)  # through the package's enqueue
+    with transaction.atomic(), Batch(RiskScore) as batch:
+        risk.refresh_on_commit(**where, batch=batch)
+        assert batch.connection.vendor != "postgresql" or batch.pending  # sent with it
+    own, batched = DBTaskResult.objects.all()
+    assert own.pk != batched.pk
+    compared = [f.attname for f in DBTaskResult._meta.concrete_fields]
+    compared = [name for name in compared if name not in ("id", "enqueued_at")]
+    assert {n: getattr(batched, n) for n in compared} == {n: getattr(own, n) for n in compared}
+    assert batched.enqueued_at is not None
+
+    RiskScore.objects.all().delete()
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    assert RiskScore.objects.filter(site=world.tps_bumi).exists()
+    assert RiskScore.objects.filter(site__isnull=True, village_id=BUMI).exists()

@@ -307,8 +307,9 @@ def test_recording_a_visit_reads_nothing_back(world, api, django_assert_num_quer
     latest visit, the plan stops, the officers and the dialogue (its id back); its appeals and
     participants; the risk refresh queued; the audit chain (lock the head, insert the event, move
     the head). No read to look for a copy first, and none for the 201 answer: 14 statements,
-    which PostgreSQL receives in 8 round trips (they travel together, the dialogue's id with
-    them, up to what a later statement needs to read first)."""
+    which PostgreSQL receives in 5 round trips: the token; the site and the appeals together
+    (``core.bulk.read_together``); the writes together (the dialogue's id comes back with them,
+    and its appeals and participants find it by its visit); the chain head; the event."""
     from django.db import connection
 
     from patroli.elections import risk
@@ -319,7 +320,7 @@ def test_recording_a_visit_reads_nothing_back(world, api, django_assert_num_quer
         "/api/v1/visits", payload(world.tps_bumi, concerns=[]), content_type="application/json"
     )
     # + 2: inside the test's transaction, the service's own is a savepoint (set and released).
-    expected = (8 if connection.vendor == "postgresql" else 14) + 2
+    expected = (5 if connection.vendor == "postgresql" else 14) + 2
     with django_assert_num_queries(expected, exact=True) as captured:
         response = client.post(
             "/api/v1/visits", payload(world.pps_bumi, concerns=[]), content_type="application/json"

@@ -344,3 +344,21 @@ def test_a_refused_copy_does_not_stand_for_a_valid_one_with_its_id(world, api):
     results = sync(api(world.officer), [bad, good])
     assert [r["status"] for r in results] == ["rejected", "created"]
     assert Visit.objects.filter(pk=bad["id"], site=world.pps_bumi).exists()
+
+
+def test_each_dialogue_of_a_batch_gets_its_own_participants_and_appeals(world, api):
+    """Participants and appeals find their dialogue by its visit as they are inserted (the
+    dialogues' ids are not read back before): three dialogues in one batch keep theirs apart."""
+    bodies = []
+    for i, appeals in enumerate([["kamtibmas-pemilu"], ["partisipasi-warga"], []]):
+        body = visit(world.pps_bumi if i % 2 else world.tps_bumi, concerns=[])
+        body["dialogue"].update(
+            participants=[{"name": f"Warga {i}-{n}"} for n in range(i + 1)], appeals=appeals
+        )
+        bodies.append(body)
+    client = api(world.officer)
+    assert [r["status"] for r in sync(client, bodies)] == ["created"] * 3
+    for i, body in enumerate(bodies):
+        said = client.get(f"/api/v1/visits/{body['id']}").json()["dialogue"]
+        assert [p["name"] for p in said["participants"]] == [f"Warga {i}-{n}" for n in range(i + 1)]
+        assert said["appeals"] == body["dialogue"]["appeals"]

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from patroli.audit.adminlog import AuditedModelAdmin
@@ -36,6 +37,8 @@ class CommentAdmin(AuditedModelAdmin):
     raw_id_fields = ["release", "parent"]
     readonly_fields = ["ip", "depth", "moderated_by", "moderated_at"]
     actions = ["approve", "mark_spam"]
+    # A website typed without its scheme is read as https, as the public comment form reads it.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):

@@ -5,12 +5,14 @@ and spends most of a synced batch's time doing it (benchmarks/suite.py, "sync in
 statement is built once per model: SQLite runs it for each row (``executemany``, in-process),
 PostgreSQL gets one multi-row INSERT (one round trip for the batch); the values still go
 through each field's ``pre_save`` and ``get_db_prep_save``, so they are stored exactly as the
-ORM would store them (auto_now_add times, UUIDs on SQLite, JSON). The rows need no ids back:
-for models with an automatic primary key the caller reads them when it needs them.
+ORM would store them (auto_now_add times, UUIDs on SQLite, JSON).
 
 :class:`Batch` holds these inserts with the other statements of a write of several tables (a
-visit, its officers, the site's latest visit, the plan stop it completes): the statements that
-answer nothing go to PostgreSQL in one round trip.
+visit, its officers, the site's latest visit, the plan stop it completes, its dialogue): they
+go to PostgreSQL in one round trip. Rows can give their ids back with the batch
+(``returning``), and a later row can refer to an earlier one by a unique field (:class:`Ref`:
+the database finds the id). :func:`read_together` does the same for the lookups a write needs
+first: several SELECTs, one round trip.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def _build_statement(model: type[models.Model], quote) -> tuple[str, tuple, tupl
 
 
 class Batch:
-    """Writes that answer nothing, sent together: on PostgreSQL as one execute of all the
+    """Writes sent together: on PostgreSQL as one execute of all the
     statements when the block ends (one round trip instead of one per statement; client-side
     binding, Django's default with psycopg 3, lets one execute hold several statements), on
     SQLite each as it comes (in-process, a statement costs no round trip).
@@ -149,16 +151,19 @@ class Batch:
         An object is a model instance, or a dict of values by attribute name (``dialogue_id``)
         for a model whose fields need nothing from ``pre_save``: a link table, say, where
         building instances would cost more than the insert. A missing key takes the field's
-        default. A value may be a :class:`Ref` (a foreign key found by the database), in the
-        same column of every row.
+        default. A value may be a :class:`Ref` (a foreign key found by the database): the same
+        kind of Ref (model and field) in the same column of every row.
 
         With ``returning``, instances of a model with an automatic primary key get their ids
         once the batch is sent (on PostgreSQL the rows come back with the batch: no round trip
-        of their own), so no statement of the same batch can use them.
+        of their own; on SQLite at once), so a later statement of the same batch can refer to
+        them only through a :class:`Ref`.
         """
         objects = list(objects)
         if not objects:
             return 0
+        if returning and not isinstance(model._meta.pk, models.AutoField):
+            raise ValueError("returning gives back automatic primary keys only")
         connection = self.connection
         # Sent at once: a single row gives its id back to a statement built here; several go
         # through the ORM's bulk insert, one statement that reads their ids back.
@@ -171,7 +176,7 @@ class Batch:
         sql, fields, kinds = _statement(model, connection)
         rows = []
         marks = ["%s"] * len(fields)  # a Ref's column takes its subquery instead
-        ref_columns: set[int] = set()
+        ref_columns: dict[int, str] | None = None  # the subquery of each such column
         for obj in objects:
             if isinstance(obj, dict):
                 values = [
@@ -180,18 +185,19 @@ class Batch:
                 ]
             else:
                 values = [field.pre_save(obj, True) for field in fields]
-            row, refs = [], set()
+            row, refs = [], {}
             for i, (field, kind, v) in enumerate(zip(fields, kinds, values, strict=True)):
                 if isinstance(v, Ref):
-                    marks[i], v = v.sql(connection)
-                    refs.add(i)
+                    refs[i], v = v.sql(connection)
                 elif not (v is None or type(v) is kind):
                     v = field.get_db_prep_save(v, connection)
                 row.append(v)
-            if rows and refs != ref_columns:
-                raise ValueError("A Ref must be in the same column of every row.")
+            if ref_columns is not None and refs != ref_columns:
+                raise ValueError("A Ref must be of the same kind, in the same column of every row.")
             ref_columns = refs
             rows.append(row)
+        for i, mark in (ref_columns or {}).items():
+            marks[i] = mark
         row_marks = "(" + ", ".join(marks) + ")"
         pk = model._meta.pk
         tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
@@ -265,11 +271,15 @@ def _plain(queryset: models.QuerySet) -> bool:
 
 
 def read_together(*querysets: models.QuerySet) -> list[list[models.Model]]:
-    """The records of each of ``querysets``, in one round trip on PostgreSQL (the SELECTs sent
-    in one execute, each result read in turn), for the lookups that a write needs before it can
-    start. Anywhere else (SQLite has no round trips), or when a queryset asks for more than its
-    model's own fields (``select_related``, annotations…) or needs a field converted, each is
-    read as usual."""
+    """The records of each of ``querysets`` (of one database), in one round trip on PostgreSQL
+    (the SELECTs sent in one execute, each result read in turn), for the lookups that a write
+    needs before it can start. Anywhere else (SQLite has no round trips), or when a queryset
+    asks for more than its model's own fields (``select_related``, annotations…) or needs a
+    field converted, each is read as usual."""
+    if not querysets:
+        return []
+    if len({queryset.db for queryset in querysets}) > 1:
+        raise ValueError("read_together reads querysets of one database")
     connection = connections[querysets[0].db]
     if not _sends_together(connection) or not all(map(_plain, querysets)):
         return [list(queryset) for queryset in querysets]

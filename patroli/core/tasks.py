@@ -3,16 +3,17 @@
 Recording a visit queues a risk refresh in the same transaction (``elections.risk``). Through
 django-tasks' ``enqueue`` that is an ORM ``create()`` of the database queue's row: a statement
 compiled for every visit and, on PostgreSQL, a round trip of its own. :func:`enqueue_in` writes
-the same row with the batch instead, with the values django-tasks-db's ``enqueue`` gives it. It
-leans on that package's table, so its version is bounded in ``pyproject.toml`` and
-``core/tests/test_tasks.py`` runs its real worker on such a row.
+the same row with the batch instead, with the values django-tasks-db's ``enqueue`` gives it,
+and sends the same ``task_enqueued`` signal. It leans on that package's table, so its version
+is bounded in ``pyproject.toml``, and ``elections/tests/test_risk.py`` compares its row with the
+package's and runs the package's real worker on it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django_tasks import task_backends
+from django.db import router
 
 from .bulk import Batch
 
@@ -21,12 +22,18 @@ if TYPE_CHECKING:
 
 
 def enqueue_in(batch: Batch, task: Task, *args, **kwargs) -> None:
-    """Queue ``task(*args, **kwargs)`` with ``batch``'s statements; ``task``'s queue must be
-    django-tasks-db's (``elections.risk.DATABASE_QUEUE``)."""
-    from django_tasks_db.compat import normalize_json  # the one the package's enqueue uses
+    """Queue ``task(*args, **kwargs)`` with ``batch``'s statements; ``task``'s backend must be
+    django-tasks-db's database queue, in the batch's database."""
+    # The package's own names, which follow Django's when Django has tasks of its own.
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import normalize_json, task_backends, task_enqueued
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     backend = task_backends[task.backend]
+    if not isinstance(backend, DatabaseBackend):
+        raise TypeError(f"{task.module_path} does not go to the database queue")
+    if router.db_for_write(DBTaskResult) != batch.connection.alias:
+        raise ValueError("The task queue is not in the batch's database.")
     backend.validate_task(task)
     row = DBTaskResult(
         id=backend._get_id(),
@@ -38,3 +45,4 @@ def enqueue_in(batch: Batch, task: Task, *args, **kwargs) -> None:
         backend_name=backend.alias,
     )
     batch.insert(DBTaskResult, [row])
+    task_enqueued.send(type(backend), task_result=row.task_result)

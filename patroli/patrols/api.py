@@ -272,8 +272,9 @@ def clock_correction(sent_at: datetime | None, received_at: datetime) -> timedel
 
 class Lookups:
     """The records that visits refer to and that ``user`` may use, each kind read with one
-    query for a whole batch (and not read at all when no visit names one), all of them in one
-    round trip on PostgreSQL."""
+    query for a whole batch (and not read at all when no visit names one). On PostgreSQL the
+    queries share one round trip, unless a visit raises a concern or meets an incident (the
+    sites are then read with their unit and village, each query on its own)."""
 
     def __init__(self, user, payloads: list[VisitIn]):
         site_ids = {p.site for p in payloads}

@@ -99,10 +99,20 @@ def test_returning_gives_each_row_its_id_with_the_batch(monkeypatch):
 
 def test_one_row_returning_gets_its_id_at_once_or_with_the_batch():
     row = appeal("sendiri")
-    with Batch(Appeal) as batch:
+    with CaptureQueriesContext(connection) as queries, Batch(Appeal) as batch:
         batch.insert(Appeal, [row], returning=True)
         assert (row.pk is None) == batch.deferred  # PostgreSQL reads it when the batch is sent
+    # One statement built here, giving the id back (not the ORM's bulk insert).
+    (sent,) = queries.captured_queries
+    assert sent["sql"].startswith(f'INSERT INTO "{TABLE}"') and "RETURNING" in sent["sql"]
     assert row.pk == Appeal.objects.get(code="sendiri").pk
+
+
+def test_returning_is_for_automatic_primary_keys():
+    from django_tasks_db.models import DBTaskResult  # a UUID primary key
+
+    with pytest.raises(ValueError, match="automatic"), Batch(DBTaskResult) as batch:
+        batch.insert(DBTaskResult, [DBTaskResult()], returning=True)
 
 
 def test_a_ref_must_be_in_the_same_column_of_every_row():
@@ -113,6 +123,9 @@ def test_a_ref_must_be_in_the_same_column_of_every_row():
         {"code": "c", "title": "C", "text": ".", "order": 1},
     ]
     with pytest.raises(ValueError, match="same column"), Batch(Appeal) as batch:
+        batch.insert(Appeal, rows)
+    rows[1]["order"] = Ref(Appeal, "title", "B")  # another kind of Ref in that column
+    with pytest.raises(ValueError, match="same kind"), Batch(Appeal) as batch:
         batch.insert(Appeal, rows)
 
 
@@ -130,6 +143,7 @@ def test_read_together_reads_each_querysets_records_in_one_round_trip():
     assert [(a.code, a.order) for a in active] == [("r-1", 100), ("r-2", 3)]
     assert nothing == [] and [a.code for a in one] == ["r-3"] and one[0].active is False
     assert one[0] == Appeal.objects.get(code="r-3") and not one[0]._state.adding
+    assert read_together() == []
 
 
 def test_read_together_reads_one_by_one_what_needs_more_than_the_models_fields():

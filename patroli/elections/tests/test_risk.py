@@ -619,18 +619,29 @@ def test_a_refresh_queued_with_a_batch_is_the_queues_own_row_and_its_worker_runs
     no statement of its own): the row is the one django-tasks-db's ``enqueue`` writes, and the
     package's real worker runs it."""
     from django.db import transaction
+    from django_tasks_db.compat import task_enqueued
     from django_tasks_db.models import DBTaskResult
 
     from patroli.core.bulk import Batch
 
     settings.TASKS = {"default": {"BACKEND": risk.DATABASE_QUEUE}}
     where = {"site_ids": [world.tps_bumi.pk], "village_codes": [BUMI]}
-    with transaction.atomic():
-        risk.refresh_on_commit(**where)  # through the package's enqueue
-    with transaction.atomic(), Batch(RiskScore) as batch:
-        risk.refresh_on_commit(**where, batch=batch)
-        assert batch.connection.vendor != "postgresql" or batch.pending  # sent with it
+    signalled = []
+
+    def receiver(sender, task_result, **kwargs):
+        signalled.append(task_result.id)
+
+    task_enqueued.connect(receiver)
+    try:
+        with transaction.atomic():
+            risk.refresh_on_commit(**where)  # through the package's enqueue
+        with transaction.atomic(), Batch(RiskScore) as batch:
+            risk.refresh_on_commit(**where, batch=batch)
+            assert batch.connection.vendor != "postgresql" or batch.pending  # sent with it
+    finally:
+        task_enqueued.disconnect(receiver)
     own, batched = DBTaskResult.objects.all()
+    assert sorted(signalled) == sorted([str(own.pk), str(batched.pk)])
     assert own.pk != batched.pk
     compared = [f.attname for f in DBTaskResult._meta.concrete_fields]
     compared = [name for name in compared if name not in ("id", "enqueued_at")]

@@ -91,7 +91,7 @@ class Size:
     polda: str  # the province code of the Polda measured
     counts: dict = field(default_factory=dict)  # explicit generator sizes; none: national density
     ingest: int = 2000  # visits sent through the sync endpoint (and written raw)
-    posts: int = 40  # single POSTs per client thread, per round
+    posts: int = 40  # single POSTs per client thread: twice as many in all, over 6 rounds
     repeat: int = 5  # timed runs of each read, after a warm-up
 
 
@@ -890,19 +890,22 @@ def measure_single_post(world: World, server: LiveServer, per_thread: int) -> di
     codes = list(
         Appeal.objects.filter(active=True).order_by("code").values_list("code", flat=True)[:2]
     )
-    rounds, seconds = 2, {"api": 0.0, "floor": 0.0}
+    # Short rounds taken in turn (the API's, then the floor's), so that a change of the
+    # machine's load hits both alike: the same requests as two long rounds, less noise.
+    rounds, seconds = 6, {"api": 0.0, "floor": 0.0}
+    per_round = max(3, round(per_thread * 2 / rounds))
     salt = 100
     for phase in range(rounds + 1):  # round 0 warms both up
         for key, path in (("api", "/api/v1/visits"), ("floor", "/bench/visit")):
             salt += 1
-            wanted = per_thread if phase else 3
+            wanted = per_round if phase else 3
             bodies = visit_bodies(world, codes, THREADS * wanted, salt=salt)
             encoded = [json.dumps(b).encode() for b in bodies]
             per = [encoded[i::THREADS] for i in range(THREADS)]
             took = hammer(server.port, path, per, world.officer_token)
             if phase:
                 seconds[key] += took
-    total = rounds * THREADS * per_thread
+    total = rounds * THREADS * per_round
     return make_row(
         f"single POST, {THREADS} connections",
         total / seconds["api"],

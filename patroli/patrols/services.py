@@ -329,40 +329,54 @@ def _create_visits(
             ],
         )
         batch.insert(Dialogue, records, returning=True)  # their ids come back with the batch
-        # Their appeals and participants find the dialogue by its visit as they are inserted.
-        batch.insert(
-            Dialogue.appeals.through,
-            [
-                {"dialogue_id": Ref(Dialogue, "visit", visit.pk), "appeal_id": appeal.pk}
-                for visit, dialogue in said
-                for appeal in dict.fromkeys(dialogue.appeals or [])
-            ],
-        )
-        batch.insert(
-            Participant,
-            [
-                {
-                    "dialogue_id": Ref(Dialogue, "visit", visit.pk),
-                    "name": p.name,
-                    "role": p.role,
-                    "organisation": p.organisation,
-                    "order": i,
-                }
-                for visit, dialogue in said
-                for i, p in enumerate(dialogue.participants)
-            ],
-        )
+        # One dialogue (a single POST): its appeals and participants find it by its visit as
+        # they are inserted, in the same round trip. Several (a synced outbox): they follow
+        # with the ids read back, one more round trip for the whole batch, since PostgreSQL
+        # plans a statement of a hundred such lookups slower than that round trip takes.
+        if len(records) == 1:
+            _insert_said(batch, [(Ref(Dialogue, "visit", visits[0].pk), said[0][1])])
         risk.refresh_on_commit(
             site_ids=dict.fromkeys(visit.site_id for visit in visits),
             village_codes=dict.fromkeys(item.site.village_id for item in items),
             batch=batch,
         )
+    if len(records) > 1:
+        with Batch(Dialogue) as batch:
+            pairs = [(r.pk, d) for r, (_v, d) in zip(records, said, strict=True)]
+            _insert_said(batch, pairs)
     dialogues = {record.visit_id: record for record in records}
     for visit, item in zip(visits, items, strict=True):
         concerns, incidents = _record_heard(recorded_by, visit, item)
         if answer:
             _fill_caches(visit, dialogues.get(visit.pk), item, recorded_by, concerns, incidents)
     return visits
+
+
+def _insert_said(batch: Batch, dialogues: list[tuple]) -> None:
+    """The appeals and participants of ``dialogues``: (the dialogue's id or a Ref to it, what
+    was said)."""
+    batch.insert(
+        Dialogue.appeals.through,
+        [
+            {"dialogue_id": dialogue, "appeal_id": appeal.pk}
+            for dialogue, said in dialogues
+            for appeal in dict.fromkeys(said.appeals or [])
+        ],
+    )
+    batch.insert(
+        Participant,
+        [
+            {
+                "dialogue_id": dialogue,
+                "name": p.name,
+                "role": p.role,
+                "organisation": p.organisation,
+                "order": i,
+            }
+            for dialogue, said in dialogues
+            for i, p in enumerate(said.participants)
+        ],
+    )
 
 
 def _record_heard(recorded_by, visit: Visit, item: NewVisit) -> tuple[list, list]:

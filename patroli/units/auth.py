@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
@@ -27,7 +28,16 @@ class BearerAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
-    """The web app's session (CSRF-checked by django-ninja), for active users only."""
+    """The web app's session (CSRF-checked by django-ninja), for active users only.
+
+    A request without a session cookie is not the web app's: it is left unauthenticated (401),
+    not refused for a missing CSRF token (django-ninja checks CSRF before it looks for a
+    session, which answered a device without a token 403 "CSRF check Failed")."""
+
+    def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super().__call__(request)
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)

@@ -84,3 +84,18 @@ def test_units_are_scoped(world, api):
 
     assert names(world.officer) == ({"polsek-sepaku"}, 1)
     assert names(world.commander) == ({"polres-ppu", "polsek-sepaku", "polsek-penajam"}, 3)
+
+
+def test_a_write_without_token_or_session_is_401_not_a_csrf_error(world):
+    """A device without a token (or with a bad one) gets 401, as the API guide says, also for a
+    write and with CSRF enforced as in production: the CSRF check belongs to the web app's
+    session, so it applies only to a request that carries one."""
+    device = Client(enforce_csrf_checks=True)
+    body = {"site": world.pps_bumi.pk, "started_at": "2024-01-23T09:00:00+08:00"}
+    assert device.post("/api/v1/visits", body, content_type="application/json").status_code == 401
+    bad = Client(enforce_csrf_checks=True, headers={"Authorization": "Bearer not-a-token"})
+    assert bad.post("/api/v1/visits", body, content_type="application/json").status_code == 401
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.officer)  # a session, but no CSRF token sent
+    response = browser.post("/api/v1/visits", body, content_type="application/json")
+    assert response.status_code == 403

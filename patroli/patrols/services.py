@@ -334,7 +334,8 @@ def _create_visits(
         # with the ids read back, one more round trip for the whole batch, since PostgreSQL
         # plans a statement of a hundred such lookups slower than that round trip takes.
         if len(records) == 1:
-            _insert_said(batch, [(Ref(Dialogue, "visit", visits[0].pk), said[0][1])])
+            ((visit, dialogue),) = said
+            _insert_said(batch, [(Ref(Dialogue, "visit", visit.pk), dialogue)])
         risk.refresh_on_commit(
             site_ids=dict.fromkeys(visit.site_id for visit in visits),
             village_codes=dict.fromkeys(item.site.village_id for item in items),

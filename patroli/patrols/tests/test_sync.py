@@ -362,3 +362,17 @@ def test_each_dialogue_of_a_batch_gets_its_own_participants_and_appeals(world, a
         said = client.get(f"/api/v1/visits/{body['id']}").json()["dialogue"]
         assert [p["name"] for p in said["participants"]] == [f"Warga {i}-{n}" for n in range(i + 1)]
         assert said["appeals"] == body["dialogue"]["appeals"]
+
+
+def test_the_one_dialogue_of_a_batch_keeps_its_participants_after_a_visit_without_one(world, api):
+    """A batch whose only dialogue is not its first visit's: the dialogue's appeals and
+    participants go to that dialogue (found by its own visit, not the batch's first)."""
+    plain = visit(world.tps_bumi, dialogue=None, concerns=[])
+    said = visit(world.pps_bumi, concerns=[])
+    said["dialogue"].update(participants=[{"name": "Suparno"}], appeals=["partisipasi-warga"])
+    client = api(world.officer)
+    assert [r["status"] for r in sync(client, [plain, said])] == ["created", "created"]
+    dialogue = client.get(f"/api/v1/visits/{said['id']}").json()["dialogue"]
+    assert [p["name"] for p in dialogue["participants"]] == ["Suparno"]
+    assert dialogue["appeals"] == ["partisipasi-warga"]
+    assert client.get(f"/api/v1/visits/{plain['id']}").json()["dialogue"] is None

@@ -25,9 +25,10 @@ Then it measures, each against the floor that any implementation must pay (see e
                                 connection, live server           transaction per batch of 50
     single POST                 POST /api/v1/visits, 8 threads,   /bench/visit: one INSERT behind
                                 one visit a request               the same server, auth, middleware
-    coverage Polsek / Polda     coverage_summary(), the coverage  the indexed SQL count of the same
-                                page's path; and GET /api/v1/     sites: visited, ever visited
-                                coverage of the Polda
+    coverage Polsek / Polda     coverage_summary()'s counts; GET  the indexed SQL count of the same
+                                /api/v1/coverage of the Polda;    sites: visited, ever visited
+                                the page's read (the counts and
+                                the first 100 sites left alone)
     search concerns / visits    GET /api/v1/...?q= (test client)  the same full-text query in SQL
     risk compute_all            risk.compute_all() of all sites   a bare SQL read of its inputs
     risk after one incident     risk.refresh_for() (the task      the same read for one site and
@@ -505,18 +506,22 @@ def coverage_count(raw: Raw, path: str):
 
 
 def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
-    """The coverage page's path (coverage_summary: grouped counts and the head of the "left
-    alone" list) for the Polsek and the Polda, and the API's (GET /api/v1/coverage, the counts
-    as JSON, test client) for the Polda; each checked to count what the SQL counts."""
+    """Coverage of the Polsek and the Polda: the counts (coverage_summary without the list,
+    what GET /api/v1/coverage and the page count), the API's answer of the Polda (test client),
+    and the coverage page's read (the counts and the first 100 sites of the "left alone" list);
+    each checked to count what the SQL counts."""
     from django.test import Client
 
     from patroli.patrols.coverage import coverage_summary
 
     client = Client(headers={"Authorization": f"Bearer {world.commander_token}"})
 
-    def summary(unit):
-        tally = coverage_summary(unit, days=7, now=DATA_NOW).total
+    def summary(unit, left_alone=0):
+        tally = coverage_summary(unit, days=7, now=DATA_NOW, left_alone=left_alone).total
         return tally.total, tally.visited, tally.total - tally.never
+
+    def page(unit):
+        return summary(unit, left_alone=100)
 
     def api(unit):
         as_of = quote(DATA_NOW.isoformat())
@@ -531,6 +536,8 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
         ("coverage Polsek", world.polsek, summary),
         ("coverage Polda", world.polda, summary),
         ("coverage Polda (API)", world.polda, api),
+        ("coverage page Polsek", world.polsek, page),
+        ("coverage page Polda", world.polda, page),
     ):
         count = coverage_count(raw, unit.path)
         total, visited, ever = count()

@@ -239,3 +239,43 @@ def test_summary_two_queries_whatever_the_sites(world, places, django_assert_num
     assert odd.get_kind_display() == "gone"
     empty = coverage_summary(Unit.objects.none(), days=7, now=NOW)
     assert empty.total.total == 0 and empty.left_alone == [] and empty.villages == []
+
+
+@pytest.mark.parametrize("days_before", [0, 5, 35, -2])
+def test_each_sites_last_visit_is_the_orms(world, places, days_before):
+    """Coverage writes its SQL by hand; each site's last visit as of a moment is what the ORM's
+    ``with_last_visit`` says, also for a moment before the site's latest visit (5 days before:
+    Bumi Harapan's PPS office was last visited 2 days ago, so its visit of 30 days ago counts)."""
+    moment = NOW - timedelta(days=days_before)
+    orm = dict(
+        Site.objects.filter(unit__path__startswith=world.polres.path)
+        .with_last_visit(moment)
+        .values_list("pk", "last_visit_at")
+    )
+    statuses = every(world.polres, now=moment)
+    assert {s.site.pk: s.last_visit_at for s in statuses} == orm
+    assert sum(last is not None for last in orm.values()) >= 2
+    summary = coverage_summary(world.polres, days=7, now=moment, left_alone=0)
+    assert summary.total.total - summary.total.never == sum(v is not None for v in orm.values())
+
+
+def test_a_unit_counts_its_own_subtree_even_with_a_wildcard_in_its_code(world, places):
+    """A subtree is a LIKE on the unit's path: an underscore in a code matches itself only."""
+    odd = Unit.objects.create(code="polsek_x", name="Polsek X", level="polsek", parent=world.polres)
+    near = Unit.objects.create(
+        code="polsek-x", name="Polsek Y", level="polsek", parent=world.polres
+    )
+    Site.objects.create(
+        name="Pasar Y", kind=Site.Kind.MARKET, village_id="64.09.04.1005", unit=near
+    )
+    assert coverage_summary(odd, now=NOW).total.total == 0
+    assert every(odd) == [] and SiteStatuses(odd, now=NOW).count() == 0
+    assert coverage_summary(near, now=NOW).total.total == 1
+
+
+def test_a_list_of_units_and_an_empty_one(world, places):
+    both = [world.sepaku, world.penajam]
+    assert coverage_summary(both, now=NOW).total.total == 7
+    assert SiteStatuses(both, now=NOW, status=NEVER).count() == 2
+    assert coverage_summary([], now=NOW).total.total == 0
+    assert SiteStatuses([], now=NOW).count() == 0 and every([]) == []

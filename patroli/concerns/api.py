@@ -167,7 +167,7 @@ def list_categories(request):
 @paginate
 def list_concerns(request, filters: Query[ConcernQuery]):
     concern_filter = ConcernFilter(**filters.dict())
-    return concern_filter.apply(visible(Concern.objects.with_related(), request.auth))
+    return concern_filter.apply(visible(Concern.objects.for_api(), request.auth))
 
 
 @router.post("/concerns", response={200: ConcernOut, 201: ConcernOut})
@@ -175,7 +175,7 @@ def create_concern(request, payload: ConcernIn):
     """Record a concern (source: staff). The same `id` again answers 200 with the stored one."""
     user = request.auth
     if payload.id and (stored := Concern.objects.filter(client_id=payload.id).first()):
-        return 200, get_visible_or_404(Concern.objects.with_related(), user, pk=stored.pk)
+        return 200, get_visible_or_404(Concern.objects.for_api(), user, pk=stored.pk)
     errors = FieldErrors()
     category = Category.objects.filter(code=payload.category, active=True).first()
     if category is None:
@@ -222,20 +222,20 @@ def create_concern(request, payload: ConcernIn):
             }
         ),
     )
-    concern = get_visible_or_404(Concern.objects.with_related(), user, pk=concern.pk)
+    concern = get_visible_or_404(Concern.objects.for_api(), user, pk=concern.pk)
     return (201 if created else 200), concern
 
 
 @router.get("/concerns/{concern_id}", response=ConcernOut)
 def get_concern(request, concern_id: int):
-    return get_visible_or_404(Concern.objects.with_related(), request.auth, pk=concern_id)
+    return get_visible_or_404(Concern.objects.for_api(), request.auth, pk=concern_id)
 
 
 @router.post("/concerns/{concern_id}/transitions", response={200: ConcernOut, 409: RefusedOut})
 def transition(request, concern_id: int, payload: TransitionIn):
     """Move the concern; a transition the map does not allow answers 409 with the allowed ones."""
     user = request.auth
-    concern = get_visible_or_404(Concern.objects.with_related(), user, pk=concern_id)
+    concern = get_visible_or_404(Concern.objects.for_api(), user, pk=concern_id)
     errors = FieldErrors()
     if payload.status not in Concern.Status.values:
         errors.add(
@@ -267,7 +267,7 @@ def transition(request, concern_id: int, payload: TransitionIn):
     except ConcernError as exc:
         errors.add((exc.field or "status",), str(exc))
         errors.raise_if_any()
-    return 200, get_visible_or_404(Concern.objects.with_related(), user, pk=concern.pk)
+    return 200, get_visible_or_404(Concern.objects.for_api(), user, pk=concern.pk)
 
 
 @router.get("/concerns/{concern_id}/events", response=list[EventOut])

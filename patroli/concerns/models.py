@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.models import ChoiceLabels
 from patroli.core.search import full_text_search
 from patroli.units.models import hash_token
 
@@ -75,8 +76,13 @@ class ConcernQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("category", "village", "unit", "assigned_to", "site")
 
+    def for_api(self):
+        """What the API's concern (``ConcernOut``) reads: its unit and site are ids there, so
+        they are not built (a page of 100 concerns, benchmarks/suite.py)."""
+        return self.select_related("category", "village", "assigned_to")
 
-class Concern(models.Model):
+
+class Concern(ChoiceLabels):
     """A community problem, tracked until it is solved. Its lifecycle lives in services."""
 
     class Source(models.TextChoices):

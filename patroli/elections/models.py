@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.models import ChoiceLabels
+
 
 class StageQuerySet(models.QuerySet):
     def at(self, day, region=None) -> "StageQuerySet":
@@ -22,7 +24,7 @@ class StageQuerySet(models.QuerySet):
         return stages[0] if stages else None
 
 
-class Stage(models.Model):
+class Stage(ChoiceLabels):
     """A named period of an election (campaign, quiet period, voting…), national or regional."""
 
     class Kind(models.TextChoices):
@@ -67,7 +69,7 @@ class Stage(models.Model):
         return f"{self.election}: {self.name}"
 
 
-class Incident(models.Model):
+class Incident(ChoiceLabels):
     """A disturbance of public order (gangguan kamtibmas), election-related or general."""
 
     class Kind(models.TextChoices):
@@ -189,7 +191,7 @@ class RiskBaseline(models.Model):
         return str(self.region)
 
 
-class RiskScore(models.Model):
+class RiskScore(ChoiceLabels):
     """The latest risk of a site or of a village, with the factors that made it."""
 
     class Level(models.TextChoices):

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.models import ChoiceLabels
+
 
 def last_visit(until: datetime | None = None, *, inclusive: bool = True):
     """An expression for a site: the start of its last visit, counting only visits that start
@@ -102,7 +104,7 @@ class SiteQuerySet(models.QuerySet):
         return qs
 
 
-class Site(models.Model):
+class Site(ChoiceLabels):
     """A place to patrol."""
 
     class Kind(models.TextChoices):

@@ -433,3 +433,21 @@ def test_anonymous_is_401(world, queue):
     assert Concern.objects.count() == 4
     queue["bumi"].refresh_from_db()
     assert queue["bumi"].status == Status.RECEIVED
+
+
+def test_a_page_of_concerns_is_four_queries_whatever_its_length(
+    world, api, queue, django_assert_num_queries
+):
+    """The token (read, and its last use written), the count and the page: no query per
+    concern (for_api() joins what ConcernOut reads; the unit and the site are ids there)."""
+    assign_concern(
+        concern=queue["bumi"], actor=world.kapolsek, unit=world.sepaku, officer=world.officer
+    )
+    client = api(world.commander)
+    with django_assert_num_queries(4):
+        response = client.get("/api/v1/concerns")
+    assert len(response.json()["items"]) == 4
+    assert {item["assigned_to"] for item in response.json()["items"]} == {
+        None,
+        world.officer.username,
+    }

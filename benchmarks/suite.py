@@ -554,12 +554,14 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
 # -- search ------------------------------------------------------------------------------------
 
 
-def search_sql(raw: Raw, table: str, columns: tuple[str, ...], path: str, query: str):
+def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path: str, query: str):
     """The same full-text question in plain SQL: how many of the unit's rows match, and the
-    first page (100) best first, with every column."""
+    first page (100) in the API's order (best first, equal ranks newest first), with every
+    column."""
     from patroli.core.search import query_words, stem
 
     words = query_words(query)
+    ties = f"t.{newest} DESC, t.id DESC"
     if raw.vendor == "postgresql":
         text = " || ' ' || ".join(f"t.{c}" for c in columns)
         words_only = f"regexp_replace({text}, '[^A-Za-z0-9]+', ' ', 'g')"
@@ -573,7 +575,7 @@ def search_sql(raw: Raw, table: str, columns: tuple[str, ...], path: str, query:
         )
         page_sql = (
             f"SELECT t.* FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE u.path LIKE %s AND {match} ORDER BY {rank} LIMIT 100"
+            f" WHERE u.path LIKE %s AND {match} ORDER BY {rank}, {ties} LIMIT 100"
         )
         count_args, page_args = [path + "%", term], [path + "%", term, term]
     else:
@@ -585,13 +587,13 @@ def search_sql(raw: Raw, table: str, columns: tuple[str, ...], path: str, query:
             f" WHERE {fts} MATCH %s AND u.path LIKE %s"
         )
         count_sql = f"SELECT COUNT(*) {joined}"
-        page_sql = f"SELECT t.* {joined} ORDER BY f.rank LIMIT 100"
+        page_sql = f"SELECT t.* {joined} ORDER BY f.rank, {ties} LIMIT 100"
         count_args = page_args = [term, path + "%"]
 
-    def call() -> int:
+    def call() -> tuple[int, list[str]]:
         (n,) = raw.fetch(count_sql, count_args)[0]
-        raw.fetch(page_sql, page_args)
-        return n
+        page = raw.fetch(page_sql, page_args)
+        return n, [str(row[0]).replace("-", "") for row in page]  # id: the first column
 
     return call
 
@@ -601,9 +603,16 @@ def measure_search(world: World, raw: Raw, repeat: int) -> list[dict]:
 
     client = Client(headers={"Authorization": f"Bearer {world.commander_token}"})
     rows = []
-    for label, route, table, columns, queries in (
-        ("concerns", "concerns", "concerns_concern", ("description", "address"), CONCERN_QUERIES),
-        ("visits", "visits", "patrols_visit", ("search_text",), VISIT_QUERIES),
+    for label, route, table, columns, newest, queries in (
+        (
+            "concerns",
+            "concerns",
+            "concerns_concern",
+            ("description", "address"),
+            "created_at",
+            CONCERN_QUERIES,
+        ),
+        ("visits", "visits", "patrols_visit", ("search_text",), "started_at", VISIT_QUERIES),
     ):
         per_query = []
         for query in queries:
@@ -615,10 +624,13 @@ def measure_search(world: World, raw: Raw, repeat: int) -> list[dict]:
                     raise SystemExit(f"{url} answered {response.status_code}")
                 return response
 
-            base = search_sql(raw, table, columns, world.polda.path, query)
-            found = base()
-            if get().json()["count"] != found:
+            base = search_sql(raw, table, columns, newest, world.polda.path, query)
+            found, first = base()
+            answer = get().json()
+            if answer["count"] != found:
                 raise SystemExit(f"{url}: the API and the SQL find different counts")
+            if [str(item["id"]).replace("-", "") for item in answer["items"]] != first:
+                raise SystemExit(f"{url}: the API and the SQL order the first page differently")
             values, bases = interleaved(get, base, repeat)
             per_query.append(
                 {

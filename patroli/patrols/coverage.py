@@ -292,7 +292,10 @@ class _Scope:
     def stream(self, sql: str, params: list, size: int = 10_000):
         if self.empty:
             return
-        with self.connection.chunked_cursor() as cursor:
+        # A server-side cursor where the ORM's iterator() would use one (not behind PgBouncer).
+        chunked = not self.connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        cursor = self.connection.chunked_cursor() if chunked else self.connection.cursor()
+        with cursor:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(size):
                 yield from rows

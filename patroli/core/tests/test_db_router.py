@@ -326,3 +326,25 @@ def test_a_comment_is_written_to_the_primary_and_its_writer_then_reads_the_prima
     assert "Rilis yang baru ada di replika" not in reader.get("/berita/").content.decode()
     # ...everyone else still reads the replica.
     assert "Rilis yang baru ada di replika" in Client().get("/berita/").content.decode()
+
+
+@two_databases
+@both_databases
+def test_coverage_sql_reads_where_the_orm_would(world, routing):
+    """Coverage writes its SQL by hand: it still asks the router, so within a request that may
+    read a replica it counts the replica's sites, and the primary's otherwise."""
+    from patroli.core import db_router
+    from patroli.patrols.coverage import SiteStatuses, coverage_summary
+
+    replicate_world()
+    place = {"kind": Site.Kind.MARKET, "village_id": "64.09.04.2004", "unit_id": world.sepaku.pk}
+    Site.objects.using(REPLICA).create(pk=900_001, name="Pasar Sepaku (replika)", **place)
+    primary = coverage_summary(world.sepaku).total.total
+    token = db_router._current.set(db_router._Reads(replica=REPLICA))
+    try:
+        assert coverage_summary(world.sepaku).total.total == primary + 1
+        names = [s.site.name for s in SiteStatuses(world.sepaku)[:]]
+        assert "Pasar Sepaku (replika)" in names
+    finally:
+        db_router._current.reset(token)
+    assert coverage_summary(world.sepaku).total.total == primary

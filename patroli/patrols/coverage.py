@@ -243,6 +243,13 @@ class _Scope:
             like = self.connection.operators["startswith"] % "%s"
             self.units_sql = f"SELECT id FROM {self.table(Unit)} WHERE path {like}"  # noqa: S608
             self.units_params = [self.connection.ops.prep_for_like_query(units.path) + "%"]
+            if self.connection.vendor == "sqlite":
+                # SQLite cannot narrow its index on path by a LIKE with a bound pattern (it read
+                # every unit); it can by a range, which in its binary collation holds exactly
+                # the paths that start with this one.
+                self.units_sql += " AND path >= %s AND path < %s"
+                path = units.path
+                self.units_params += [path, path[:-1] + chr(ord(path[-1]) + 1)]
         else:
             if not isinstance(units, QuerySet):
                 units = Unit.objects.filter(pk__in=[u.pk for u in units])

@@ -1,6 +1,8 @@
 from functools import lru_cache
 
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils.hashable import make_hashable
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +11,13 @@ from django.utils.translation import gettext_lazy as _
 @lru_cache(maxsize=512)
 def _labels(field, language: str | None) -> dict:
     return {make_hashable(value): str(label) for value, label in field.flatchoices}
+
+
+@receiver(setting_changed)
+def _forget_labels(*, setting, **kwargs):
+    """Translations reloaded (a test changing the languages): labels made again."""
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N", "INSTALLED_APPS"}:
+        _labels.cache_clear()
 
 
 class ChoiceLabels(models.Model):

@@ -57,11 +57,6 @@ class Named:
 class SiteRef:
     """What coverage tells of a site (the fields a page or the API shows), read as a row."""
 
-    COLUMNS = (
-        *("pk", "name", "kind", "village_id", "village__name", "unit_id", "unit__name"),
-        *("lat", "lng"),
-    )
-
     pk: int
     name: str
     kind: str
@@ -181,12 +176,12 @@ def _status(last_at: datetime | None, cutoff: datetime) -> str:
 # Coverage's reads are SQL written here, not the ORM's. On a generated Kalimantan Timur
 # (benchmarks/suite.py) the ORM spent 2 to 9 ms building and compiling the queries of a Polsek's
 # page, which then ran in under one; and its grouped count, grouped by the names too, took 57 ms
-# for the Polda on SQLite and 50 on PostgreSQL, against 17 and 13 grouped by the ids and named
-# after. The access gate is not bypassed: the caller passes the units it may see.
+# for the Polda on SQLite and 50 on PostgreSQL, against 17 and 13 to 24 grouped by the ids and
+# named after. The access gate is not bypassed: the caller passes the units it may see.
 #
 # A site's last visit as of a moment, as sites.models.last_visit() writes it for the ORM: the
-# site's own latest_visit_at when that lies before the moment (every report of today), else the
-# last visit up to the moment. tests/test_coverage.py checks the two agree.
+# site's own latest_visit_at when that lies at or before the moment (every report of today),
+# else the last visit up to the moment. tests/test_coverage.py checks the two agree.
 _SITES_SQL = """
 SELECT {columns},
     CASE WHEN s.latest_visit_at IS NULL THEN NULL
@@ -232,6 +227,9 @@ _WHERE = {  # the condition of a status, on last_at; %s is the cutoff
 }
 
 
+_LATEST = Site._meta.get_field("latest_visit_at")
+
+
 class _Scope:
     """The sites of ``units`` (a unit and its subtree, a queryset of units or a list of them)
     with their last visit as of ``now``, as SQL, on the database the ORM would read them from."""
@@ -244,16 +242,17 @@ class _Scope:
             self.units_sql = f"SELECT id FROM {self.table(Unit)} WHERE path {like}"  # noqa: S608
             self.units_params = [self.connection.ops.prep_for_like_query(units.path) + "%"]
             if self.connection.vendor == "sqlite":
-                # SQLite cannot narrow its index on path by a LIKE with a bound pattern (it read
-                # every unit); it can by a range, which in its binary collation holds exactly
-                # the paths that start with this one.
+                # SQLite's LIKE ignores case and its index on path does not, so the LIKE alone
+                # read every unit. A range narrows the index: in SQLite's binary collation it
+                # holds exactly the paths that start with this one, case and all, as a LIKE
+                # does on PostgreSQL.
                 self.units_sql += " AND path >= %s AND path < %s"
                 path = units.path
                 self.units_params += [path, path[:-1] + chr(ord(path[-1]) + 1)]
         else:
             if not isinstance(units, QuerySet):
                 units = Unit.objects.filter(pk__in=[u.pk for u in units])
-            compiler = units.values("pk").query.get_compiler(self.connection.alias)
+            compiler = units.order_by().values("pk").query.get_compiler(self.connection.alias)
             try:
                 self.units_sql, self.units_params = compiler.as_sql()
             except EmptyResultSet:  # none(), or an empty list: nothing is read
@@ -265,7 +264,8 @@ class _Scope:
         return self.connection.ops.quote_name(model._meta.db_table)
 
     def moment(self, value: datetime):
-        return self.connection.ops.adapt_datetimefield_value(value)
+        """A time as a parameter, as the ORM passes one (a naive time read in TIME_ZONE)."""
+        return _LATEST.get_db_prep_value(value, self.connection)
 
     def sites(self, *columns: str) -> tuple[str, list]:
         """The scope's sites with these columns (of ``s``) and ``last_at``."""
@@ -309,9 +309,13 @@ class _Scope:
 
     def datetime(self, value) -> datetime | None:
         """A time as read from the database, aware (SQLite answers text, PostgreSQL a time)."""
-        if value is None or isinstance(value, datetime):
-            return value
-        return self.connection.ops.convert_datetimefield_value(value, None, self.connection)
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            return self.connection.ops.convert_datetimefield_value(value, None, self.connection)
+        if timezone.is_naive(value):
+            return timezone.make_aware(value, self.connection.timezone)
+        return value
 
 
 class SiteStatuses:
@@ -322,17 +326,23 @@ class SiteStatuses:
     def __init__(self, units, *, days: int = 7, now: datetime | None = None, status=None):
         self.now = now or timezone.now()
         self.cutoff = self.now - timedelta(days=days)
-        self.scope = _Scope(units, self.now)
+        self.units = units
         self.where = _WHERE[status]
-        self.where_params = [self.scope.moment(self.cutoff)] if "%s" in self.where else []
+
+    def _read(self) -> tuple[_Scope, list]:
+        """The scope (its database chosen now, as the ORM chooses when a query runs) and the
+        status condition's parameters."""
+        scope = _Scope(self.units, self.now)
+        return scope, [scope.moment(self.cutoff)] if "%s" in self.where else []
 
     def all(self) -> SiteStatuses:  # what django-ninja's pagination calls before count()
         return self
 
     def count(self) -> int:
-        sites, params = self.scope.sites("id")
+        scope, where_params = self._read()
+        sites, params = scope.sites("id")
         sql = f"SELECT COUNT(*) FROM ({sites}) s {self.where}"  # noqa: S608
-        rows = self.scope.fetch(sql, [*params, *self.where_params])
+        rows = scope.fetch(sql, [*params, *where_params])
         return rows[0][0] if rows else 0
 
     def __getitem__(self, index: slice) -> list[SiteStatus]:
@@ -343,20 +353,19 @@ class SiteStatuses:
             raise ValueError("SiteStatuses takes no negative index")
         if stop is not None and stop <= start:
             return []
-        sites, params = self.scope.sites(
-            "id", "name", "kind", "village_id", "unit_id", "lat", "lng"
-        )
+        scope, where_params = self._read()
+        sites, params = scope.sites("id", "name", "kind", "village_id", "unit_id", "lat", "lng")
         sql = _STATUSES_SQL.format(
             sites=sites,
             fallback=float(FALLBACK_RISK),
             where=self.where,
-            limit=self.scope.connection.ops.limit_offset_sql(start, stop),
-            **self.scope.tables(),
+            limit=scope.connection.ops.limit_offset_sql(start, stop),
+            **scope.tables(),
         )
         statuses = []
-        for *columns, last_at, risk in self.scope.fetch(sql, [*params, *self.where_params]):
+        for *columns, last_at, risk in scope.fetch(sql, [*params, *where_params]):
             site = SiteRef.from_row(columns)
-            last_at = self.scope.datetime(last_at)
+            last_at = scope.datetime(last_at)
             statuses.append(
                 SiteStatus(
                     site=site,

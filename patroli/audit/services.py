@@ -28,7 +28,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from patroli.core.bulk import Batch
+from patroli.core.bulk import Batch, Selected
 from patroli.core.ratelimit import client_ip
 
 from .middleware import current_request
@@ -149,6 +149,16 @@ def _locked_head() -> ChainHead:
     return head
 
 
+def lock_head(batch: Batch) -> Selected:
+    """Lock and read the chain head with ``batch``'s statements (no round trip of its own on
+    PostgreSQL), for the next :func:`record` of the same transaction to start from (its
+    ``head``). Take it last in the batch: the head is locked after the rows a writer locks
+    first. Between the batch and that record, no other event may be recorded."""
+    table = batch.connection.ops.quote_name(ChainHead._meta.db_table)
+    lock = " FOR UPDATE" if batch.connection.features.has_select_for_update else ""
+    return batch.query(f"SELECT seq, hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+
+
 def record(
     actor,
     action: str,
@@ -160,6 +170,7 @@ def record(
     unit=_UNSET,
     object_id: str | None = None,
     username: str = "",
+    head: Selected | None = None,
 ) -> AuditEvent:
     """Append an event to the audit trail in the caller's transaction.
 
@@ -167,7 +178,8 @@ def record(
     records in ``after``), or None. ``before`` and ``after`` hold only the fields that changed;
     secrets and residents' contact details are masked. ``unit`` defaults to the unit owning
     ``obj``; ``username`` names who tried when there is no actor (a failed login). The request
-    defaults to the one being served. Costs three statements: lock the head, insert, update it.
+    defaults to the one being served. Costs three statements: lock the head, insert, update it
+    (two when ``head`` was locked and read before, by :func:`lock_head`).
     """
     event = _event(
         actor,
@@ -180,16 +192,23 @@ def record(
         object_id=object_id,
         username=username,
     )
-    _append([event])
+    _append([event], head)
     return event
 
 
-def record_many(actor, action: str, entries: Iterable[tuple[models.Model, dict]], *, request=None):
+def record_many(
+    actor,
+    action: str,
+    entries: Iterable[tuple[models.Model, dict]],
+    *,
+    request=None,
+    head: Selected | None = None,
+):
     """One event per ``(obj, after)`` of ``entries``, as :func:`record` would write them one by
     one, for the same three statements in all: a batch of records written together (a device's
     outbox) is not charged a locked chain head per record."""
     events = [_event(actor, action, obj, after=after, request=request) for obj, after in entries]
-    _append(events)
+    _append(events, head)
     return events
 
 
@@ -232,8 +251,9 @@ def _event(
     )
 
 
-def _append(events: list[AuditEvent]) -> None:
-    """Number, chain and insert ``events`` in order after the locked head.
+def _append(events: list[AuditEvent], head: Selected | None = None) -> None:
+    """Number, chain and insert ``events`` in order after the locked head (read here, or
+    before by :func:`lock_head`).
 
     Three statements written by hand (lock and read the head, insert the events, move the head;
     the last two sent together): they run on every write of the application, and the ORM's
@@ -244,10 +264,15 @@ def _append(events: list[AuditEvent]) -> None:
     # No savepoint: when the audit write fails, the change it records fails with it.
     with transaction.atomic(savepoint=False):
         table = connection.ops.quote_name(ChainHead._meta.db_table)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT seq, hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
-            row = cursor.fetchone()
+        if head is not None:
+            if head.rows is None:
+                raise ValueError("The head's batch was not sent.")
+            row = head.rows[0] if head.rows else None
+        else:
+            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT seq, hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+                row = cursor.fetchone()
         if row is None:
             head = _locked_head()  # created on first use
             row = head.seq, head.hash

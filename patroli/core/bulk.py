@@ -17,7 +17,7 @@ first: several SELECTs, one round trip.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,27 +95,40 @@ def _build_statement(model: type[models.Model], quote) -> tuple[str, tuple, tupl
 
 
 class Batch:
-    """Writes sent together: on PostgreSQL as one execute of all the
-    statements when the block ends (one round trip instead of one per statement; client-side
-    binding, Django's default with psycopg 3, lets one execute hold several statements), on
-    SQLite each as it comes (in-process, a statement costs no round trip).
+    """Writes sent together when the block ends: on PostgreSQL as one execute of all the
+    statements (one round trip instead of one per statement; client-side binding, Django's
+    default with psycopg 3, lets one execute hold several statements), on SQLite one after
+    another (in-process, a statement costs no round trip).
 
-    Use it as a context manager inside the caller's transaction (``atomic``): the statements
-    are sent when the block ends without an exception, in the order they were added, and an
-    error of any of them (a duplicate key) raises there and fails the transaction like the same
-    statements sent one by one. When the block raises, PostgreSQL gets nothing of it, and what
-    SQLite already ran goes with the caller's transaction.
+    Held until then, the statements are built before the database is touched, so a batch can be
+    filled before its transaction starts and sent inside it: on SQLite, whose transactions take
+    the write lock when they begin, the lock is then held while the statements run, not while
+    Python prepares their rows (benchmarks/suite.py, "single POST": the other writers wait on it).
+
+    Use it as a context manager, sent inside the caller's transaction (``atomic``), or call
+    :meth:`send` there: the statements run in the order they were added, and an error of any of
+    them (a duplicate key) raises there and fails the transaction like the same statements sent
+    one by one. When the block raises, nothing of it is sent.
     """
 
     def __init__(self, model: type[models.Model]):
         self.connection = connections[router.db_for_write(model)]
         # Server-side binding (an option of Django's PostgreSQL backend) prepares each execute
         # as one statement: then the statements go one by one, as on SQLite.
-        self.deferred = _sends_together(self.connection)
-        self.pending: list[tuple[str, list]] = []
+        self.joined = _sends_together(self.connection)
+        # (sql, params, how): how is "one", "many" (params: a list of rows for executemany;
+        # never when joined) or "lastrowid" (one row whose id the driver tells)
+        self.pending: list[tuple[str, list, str]] = []
         self.saved: list[models.Model] = []  # marked as stored once their rows are sent
-        # Pending statements that give back the ids of their rows: index -> (objects, pk field)
-        self.returning: dict[int, tuple[list[models.Model], models.Field]] = {}
+        # Pending statements whose rows are read: index -> what takes them (the ids of the
+        # rows inserted, or what a query selected)
+        self.readers: dict[int, Callable[[list[tuple]], None]] = {}
+        self.callbacks: list[Callable[[], None]] = []
+
+    def after_send(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the statements are sent (in the caller's transaction: to
+        arrange what must follow its commit, say)."""
+        self.callbacks.append(callback)
 
     def __enter__(self) -> Batch:
         return self
@@ -125,18 +138,21 @@ class Batch:
             self.send()
 
     def execute(self, sql: str, params: list | tuple = ()) -> None:
-        if self.deferred:
-            self.pending.append((sql, list(params)))
-        else:
-            with self.connection.cursor() as cursor:
-                cursor.execute(sql, params)
+        self.pending.append((sql, list(params), "one"))
+
+    def query(self, sql: str, params: list | tuple = ()) -> Selected:
+        """A SELECT sent with the batch (no round trip of its own on PostgreSQL): its rows are
+        in the answer's ``rows`` once the batch is sent, None until then."""
+        selected = Selected()
+        self.readers[len(self.pending)] = selected.take
+        self.execute(sql, params)
+        return selected
 
     def executemany(self, sql: str, rows: Iterable[list | tuple]) -> None:
-        if self.deferred:
-            self.pending.extend((sql, list(row)) for row in rows)
+        if self.joined:
+            self.pending.extend((sql, list(row), "one") for row in rows)
         else:
-            with self.connection.cursor() as cursor:
-                cursor.executemany(sql, rows)
+            self.pending.append((sql, [list(row) for row in rows], "many"))
 
     def insert(
         self,
@@ -146,7 +162,8 @@ class Batch:
         returning: bool = False,
     ) -> int:
         """INSERT ``objects`` of ``model`` with the batch; how many rows. A row that breaks a
-        constraint (a duplicate primary key) raises IntegrityError as ``bulk_create`` would.
+        constraint (a duplicate primary key) raises IntegrityError as ``bulk_create`` would,
+        when the batch is sent.
 
         An object is a model instance, or a dict of values by attribute name (``dialogue_id``)
         for a model whose fields need nothing from ``pre_save``: a link table, say, where
@@ -155,9 +172,9 @@ class Batch:
         kind of Ref (model and field) in the same column of every row.
 
         With ``returning``, instances of a model with an automatic primary key get their ids
-        once the batch is sent (on PostgreSQL the rows come back with the batch: no round trip
-        of their own; on SQLite at once), so a later statement of the same batch can refer to
-        them only through a :class:`Ref`.
+        once the batch is sent (they come back with the statements: no round trip of their
+        own), so a later statement of the same batch can refer to them only through a
+        :class:`Ref`.
         """
         objects = list(objects)
         if not objects:
@@ -165,14 +182,6 @@ class Batch:
         if returning and not isinstance(model._meta.pk, models.AutoField):
             raise ValueError("returning gives back automatic primary keys only")
         connection = self.connection
-        # Sent at once: a single row gives its id back to a statement built here; several go
-        # through the ORM's bulk insert, one statement that reads their ids back.
-        one_by_one = returning and not self.deferred
-        if one_by_one and (
-            len(objects) > 1 or not connection.features.can_return_columns_from_insert
-        ):
-            model.objects.bulk_create(objects)
-            return len(objects)
         sql, fields, kinds = _statement(model, connection)
         rows = []
         marks = ["%s"] * len(fields)  # a Ref's column takes its subquery instead
@@ -200,55 +209,86 @@ class Batch:
             marks[i] = mark
         row_marks = "(" + ", ".join(marks) + ")"
         pk = model._meta.pk
-        tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
-        if one_by_one:
-            with connection.cursor() as cursor:
-                cursor.execute(sql + row_marks + tail, rows[0])
-                setattr(objects[0], pk.attname, cursor.fetchone()[0])
-        elif connection.vendor == "sqlite":  # one prepared statement, run for each row
-            self.executemany(sql + row_marks, rows)
+        if connection.vendor == "sqlite" and not returning:
+            self.executemany(sql + row_marks, rows)  # one prepared statement, run for each row
+        elif returning and not connection.features.can_return_columns_from_insert:
+            for obj, row in zip(objects, rows, strict=True):  # SQLite before 3.35
+                self.readers[len(self.pending)] = _ids_of([obj], pk)
+                self.pending.append((sql + row_marks, row, "lastrowid"))
         else:
             # Over the network, one statement of many rows: a round trip and a plan for all of
             # them (executemany sends each row as a statement of its own, even when pipelined).
-            per = max(1, MAX_PARAMETERS // len(fields))
+            # The rows of a multi-row VALUES come back in its order (bulk_create relies on it).
+            tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
+            limit = min(MAX_PARAMETERS, connection.features.max_query_params or MAX_PARAMETERS)
+            per = max(1, limit // len(fields))
             for start in range(0, len(rows), per):
                 chunk = rows[start : start + per]
-                if returning:  # the rows of a multi-row VALUES come back in its order
-                    self.returning[len(self.pending)] = (objects[start : start + per], pk)
+                if returning:
+                    self.readers[len(self.pending)] = _ids_of(objects[start : start + per], pk)
                 self.execute(
                     sql + ", ".join([row_marks] * len(chunk)) + tail,
                     [value for row in chunk for value in row],
                 )
         self.saved.extend(obj for obj in objects if not isinstance(obj, dict))
-        if not self.deferred:
-            self._mark_saved()
         return len(rows)
 
-    def _mark_saved(self) -> None:
-        for obj in self.saved:  # as after save()
+    def send(self) -> None:
+        """Send what is pending (on PostgreSQL, one execute of the statements joined); the
+        instances inserted are then marked as stored and have the ids they asked for."""
+        pending, self.pending = self.pending, []
+        readers, self.readers = self.readers, {}
+        saved, self.saved = self.saved, []
+        callbacks, self.callbacks = self.callbacks, []
+        if pending:
+            with self.connection.cursor() as cursor:
+                if self.joined:
+                    self._send_joined(cursor, pending, readers)
+                else:
+                    for index, (sql, params, how) in enumerate(pending):
+                        if how == "many":
+                            cursor.executemany(sql, params)
+                        else:
+                            cursor.execute(sql, params)
+                        if how == "lastrowid":
+                            readers[index]([(cursor.lastrowid,)])
+                        elif index in readers:
+                            readers[index](cursor.fetchall())
+        # Only when every statement ran (an error leaves the batch empty, its objects unsaved).
+        for obj in saved:  # as after save()
             obj._state.adding = False
             obj._state.db = self.connection.alias
-        self.saved = []
+        for callback in callbacks:
+            callback()
 
-    def send(self) -> None:
-        """Send what is pending (PostgreSQL): one execute of the statements joined."""
-        if not self.pending:
-            return
-        pending, self.pending = self.pending, []
-        returning, self.returning = self.returning, {}
-        sql = ";\n".join(statement for statement, _params in pending)
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, [value for _sql, params in pending for value in params])
-            # One result per statement, in order: read the ids of those that give them back.
-            last = max(returning, default=-1)
-            for index in range(last + 1):
-                if index in returning:
-                    objects, pk = returning[index]
-                    for obj, (value,) in zip(objects, cursor.fetchall(), strict=True):
-                        setattr(obj, pk.attname, value)
-                if index < last:
-                    cursor.nextset()
-        self._mark_saved()
+    @staticmethod
+    def _send_joined(cursor, pending: list, readers: dict) -> None:
+        sql = ";\n".join(statement for statement, _params, _how in pending)
+        cursor.execute(sql, [value for _sql, params, _how in pending for value in params])
+        # One result per statement, in order: read those that give rows back.
+        last = max(readers, default=-1)
+        for index in range(last + 1):
+            if index in readers:
+                readers[index](cursor.fetchall())
+            if index < last:
+                cursor.nextset()
+
+
+class Selected:
+    """The rows of a :meth:`Batch.query`, once the batch is sent."""
+
+    rows: list[tuple] | None = None
+
+    def take(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+
+def _ids_of(objects: list[models.Model], pk: models.Field) -> Callable[[list[tuple]], None]:
+    def take(rows: list[tuple]) -> None:
+        for obj, (value,) in zip(objects, rows, strict=True):
+            setattr(obj, pk.attname, value)
+
+    return take
 
 
 def _sends_together(connection) -> bool:

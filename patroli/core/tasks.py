@@ -45,4 +45,5 @@ def enqueue_in(batch: Batch, task: Task, *args, **kwargs) -> None:
         backend_name=backend.alias,
     )
     batch.insert(DBTaskResult, [row])
-    task_enqueued.send(type(backend), task_result=row.task_result)
+    # Told once the row is written (in the transaction), as the package's own enqueue does.
+    batch.after_send(lambda: task_enqueued.send(type(backend), task_result=row.task_result))

@@ -608,7 +608,10 @@ def refresh_on_commit(
     it (it is a failure of that database); with ``batch``'s statements when given (no statement
     of its own: ``core.tasks.enqueue_in``). Otherwise once the transaction commits, and then a
     failure is logged, never raised into the request that recorded the visit, concern or
-    incident."""
+    incident.
+
+    ``batch`` is sent in the transaction of the change, and may be filled before it begins:
+    what it would queue at the commit is then arranged when it is sent."""
     site_ids, village_codes = list(site_ids), list(village_codes)
 
     def run():
@@ -619,14 +622,15 @@ def refresh_on_commit(
                 "risk refresh failed for sites %s villages %s", site_ids, village_codes
             )
 
-    in_transaction = not transaction.get_autocommit()
-    if in_transaction and settings.TASKS["default"]["BACKEND"] == DATABASE_QUEUE:
-        # A queue in the same database: queued in the same transaction, the refresh is stored
-        # exactly when the change is, at no commit of its own.
-        if batch is not None:
-            enqueue_in(batch, refresh_task, site_ids, village_codes)
-        else:
-            refresh_task.enqueue(site_ids, village_codes)
+    in_database = settings.TASKS["default"]["BACKEND"] == DATABASE_QUEUE
+    if in_database and batch is not None:
+        # A queue in the same database: queued with the change's statements, the refresh is
+        # stored exactly when the change is, at no statement or commit of its own.
+        enqueue_in(batch, refresh_task, site_ids, village_codes)
+    elif batch is not None:
+        batch.after_send(lambda: transaction.on_commit(run, using=batch.connection.alias))
+    elif in_database and not transaction.get_autocommit():
+        refresh_task.enqueue(site_ids, village_codes)
     else:
         transaction.on_commit(run)
 

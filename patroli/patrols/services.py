@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from patroli.audit import services as audit
 from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
-from patroli.core.bulk import Batch, Ref
+from patroli.core.bulk import Batch, Ref, Selected
 from patroli.core.geo import distance_m
 from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
 from patroli.core.search import stems_column
@@ -112,16 +112,19 @@ def record_visit(
         visit_id=visit_id or uuid.uuid4(),
         recorded_at=recorded_at,
     )
+    # Everything built, and the statements held, before the transaction: on SQLite its write
+    # lock is then held while they run, not while Python prepares them.
+    staged = _stage_visits(recorded_by, [item], clock_skew_s, lock_head=not photos)
+    (visit,) = staged.visits
     stored: list[VisitPhoto] = []
     # Optimistic: insert, and let the primary key report a copy that is already stored.
     try:
         with transaction.atomic():
-            (visit,) = _create_visits(recorded_by, [item], clock_skew_s, answer=True)
+            ((concerns, incidents),) = _write_visits(recorded_by, [item], staged)
             for photo in photos:
                 stored.append(store_photo(VisitPhoto(visit=visit), photo))
-            _prefetched(visit, "photos", stored)  # the answer's, with the others
             summary = _visit_summary(visit, item.officers or [recorded_by], stored)
-            audit.record(recorded_by, "visit.create", visit, after=summary)
+            audit.record(recorded_by, "visit.create", visit, after=summary, head=staged.head)
     except IntegrityError:
         _delete_files(stored)
         if visit_id is not None and (existing := Visit.objects.filter(pk=visit_id).first()):
@@ -130,6 +133,8 @@ def record_visit(
     except BaseException:
         _delete_files(stored)
         raise
+    # The answer's: what was just written, in the caches a read would fill.
+    _fill_caches(visit, staged.dialogues, item, recorded_by, concerns, incidents, stored)
     return visit, True
 
 
@@ -166,17 +171,16 @@ def record_visits(
     """
     if not items:
         return []
+    staged = _stage_visits(recorded_by, items, clock_skew_s, lock_head=True)  # no transaction yet
+    visits = staged.visits
+    summaries = [
+        (visit, _visit_summary(visit, item.officers or [recorded_by], []))
+        for visit, item in zip(visits, items, strict=True)
+    ]
     try:
         with transaction.atomic():
-            visits = _create_visits(recorded_by, items, clock_skew_s)
-            audit.record_many(
-                recorded_by,
-                "visit.create",
-                [
-                    (visit, _visit_summary(visit, item.officers or [recorded_by], []))
-                    for visit, item in zip(visits, items, strict=True)
-                ],
-            )
+            _write_visits(recorded_by, items, staged)
+            audit.record_many(recorded_by, "visit.create", summaries, head=staged.head)
     except IntegrityError:
         if not Visit.objects.filter(pk__in=[item.visit_id for item in items]).exists():
             raise  # not a copy stored meanwhile: a real error, nothing of the batch was written
@@ -269,12 +273,28 @@ def visit_search_text(site: Site, dialogue: DialogueData | None) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _create_visits(
-    recorded_by, items: list[NewVisit], clock_skew_s: float | None, *, answer: bool = False
-) -> list[Visit]:
-    """Insert the visits and everything they hold with bulk statements, in the caller's
-    transaction; a duplicate id raises IntegrityError (never an update of the stored copy).
-    With ``answer``, the visits get what they hold in their caches, to be answered with."""
+@dataclass
+class _Staged:
+    """New visits built, with the statements that store them held in ``batch``."""
+
+    visits: list[Visit]
+    dialogues: dict  # the visit's id -> its Dialogue
+    said: list[tuple[Visit, DialogueData]]
+    batch: Batch
+    wants_head: bool  # the audit chain's head is locked and read with the last batch
+    head: Selected | None = None
+
+
+def _stage_visits(
+    recorded_by, items: list[NewVisit], clock_skew_s: float | None, *, lock_head: bool
+) -> _Staged:
+    """The visits and everything they hold, built and put in a batch that is not sent yet
+    (:func:`_write_visits` sends it, in the caller's transaction). No statement runs here.
+
+    With ``lock_head``, the audit chain's head is locked and read with the last statements of
+    the visits, for their events (``audit.lock_head``): only when nothing else is written
+    between them and those events (photos, whose files take time, or concerns and incidents,
+    which have events of their own)."""
     visits = []
     for item in items:
         site = item.site
@@ -315,42 +335,56 @@ def _create_visits(
         for visit, dialogue in said
     ]
     # Row locks in one order in every writer: the sites (by id), the plan stops, then the
-    # chain head (the audit events, including those of the concerns and incidents below).
-    with Batch(Visit) as batch:  # one round trip on PostgreSQL
-        batch.insert(Visit, visits)
-        note_visits(visits, batch)
-        mark_stops_done(visits, batch)  # a check-in at a site of the day's approved plan
-        batch.insert(
-            Visit.officers.through,
-            [
-                {"visit_id": visit.pk, "officer_id": officer.pk}
-                for visit, item in zip(visits, items, strict=True)
-                for officer in dict.fromkeys(item.officers or [recorded_by])
-            ],
-        )
-        batch.insert(Dialogue, records, returning=True)  # their ids come back with the batch
-        # One dialogue (a single POST): its appeals and participants find it by its visit as
-        # they are inserted, in the same round trip. Several (a synced outbox): they follow
-        # with the ids read back, one more round trip for the whole batch, since PostgreSQL
-        # plans a statement of a hundred such lookups slower than that round trip takes.
-        if len(records) == 1:
-            ((visit, dialogue),) = said
-            _insert_said(batch, [(Ref(Dialogue, "visit", visit.pk), dialogue)])
-        risk.refresh_on_commit(
-            site_ids=dict.fromkeys(visit.site_id for visit in visits),
-            village_codes=dict.fromkeys(item.site.village_id for item in items),
-            batch=batch,
-        )
-    if len(records) > 1:
+    # chain head (the audit events, including those of the concerns and incidents raised).
+    batch = Batch(Visit)  # one round trip on PostgreSQL
+    batch.insert(Visit, visits)
+    note_visits(visits, batch)
+    mark_stops_done(visits, batch)  # a check-in at a site of the day's approved plan
+    batch.insert(
+        Visit.officers.through,
+        [
+            {"visit_id": visit.pk, "officer_id": officer.pk}
+            for visit, item in zip(visits, items, strict=True)
+            for officer in dict.fromkeys(item.officers or [recorded_by])
+        ],
+    )
+    batch.insert(Dialogue, records, returning=True)  # their ids come back with the batch
+    # One dialogue (a single POST): its appeals and participants find it by its visit as they
+    # are inserted, in the same round trip. Several (a synced outbox): they follow with the
+    # ids read back, one more round trip for the whole batch, since PostgreSQL plans a
+    # statement of a hundred such lookups slower than that round trip takes.
+    if len(records) == 1:
+        ((visit, dialogue),) = said
+        _insert_said(batch, [(Ref(Dialogue, "visit", visit.pk), dialogue)])
+    risk.refresh_on_commit(
+        site_ids=dict.fromkeys(visit.site_id for visit in visits),
+        village_codes=dict.fromkeys(item.site.village_id for item in items),
+        batch=batch,
+    )
+    # The head last, after the sites and plan stops (and, for several dialogues, after their
+    # appeals, in the second batch): their events then cost no round trip to read it.
+    alone = lock_head and not any(item.concerns or item.incidents for item in items)
+    staged = _Staged(visits, {record.visit_id: record for record in records}, said, batch, alone)
+    if alone and len(records) <= 1:
+        staged.head = audit.lock_head(batch)
+    return staged
+
+
+def _write_visits(recorded_by, items: list[NewVisit], staged: _Staged) -> list[tuple]:
+    """Send ``staged``'s statements in the caller's transaction, then store what the visits
+    heard; (concerns, incidents) of each visit. A duplicate id raises IntegrityError (never an
+    update of the stored copy)."""
+    staged.batch.send()
+    if len(staged.dialogues) > 1:
         with Batch(Dialogue) as batch:
-            pairs = [(r.pk, d) for r, (_v, d) in zip(records, said, strict=True)]
+            pairs = [(staged.dialogues[visit.pk].pk, said) for visit, said in staged.said]
             _insert_said(batch, pairs)
-    dialogues = {record.visit_id: record for record in records}
-    for visit, item in zip(visits, items, strict=True):
-        concerns, incidents = _record_heard(recorded_by, visit, item)
-        if answer:
-            _fill_caches(visit, dialogues.get(visit.pk), item, recorded_by, concerns, incidents)
-    return visits
+            if staged.wants_head:
+                staged.head = audit.lock_head(batch)
+    return [
+        _record_heard(recorded_by, visit, item)
+        for visit, item in zip(staged.visits, items, strict=True)
+    ]
 
 
 def _insert_said(batch: Batch, dialogues: list[tuple]) -> None:
@@ -412,9 +446,12 @@ def _record_heard(recorded_by, visit: Visit, item: NewVisit) -> tuple[list, list
     return concerns, incidents
 
 
-def _fill_caches(visit, dialogue, item: NewVisit, recorded_by, concerns, incidents) -> None:
+def _fill_caches(
+    visit, dialogues: dict, item: NewVisit, recorded_by, concerns, incidents, photos
+) -> None:
     """Give the new visit what a read with ``Visit.objects.with_details()`` would give it, from
     what was just written, so that answering with it costs no query."""
+    dialogue = dialogues.get(visit.pk)
     Visit.dialogue.related.set_cached_value(visit, dialogue)
     _prefetched(visit, "officers", sorted(dict.fromkeys(item.officers or [recorded_by]), key=_pk))
     _prefetched(visit, "concerns", concerns[::-1])  # newest first
@@ -422,7 +459,7 @@ def _fill_caches(visit, dialogue, item: NewVisit, recorded_by, concerns, inciden
         incident.occurred_at = _utc(incident.occurred_at)
     by_id = sorted(incidents, key=_pk)
     _prefetched(visit, "incidents", sorted(by_id, key=lambda i: i.occurred_at, reverse=True))
-    _prefetched(visit, "photos", [])
+    _prefetched(visit, "photos", photos)
     if dialogue is not None:
         said = item.dialogue
         _prefetched(dialogue, "appeals", sorted(dict.fromkeys(said.appeals or []), key=_order))

@@ -57,6 +57,41 @@ def test_an_untouched_chain_verifies():
     assert (head.seq, head.hash) == (5, events[-1].hash)
 
 
+def test_events_after_a_head_locked_with_a_batch_continue_the_chain():
+    """``lock_head``: the head read with a batch's statements serves the next record, which
+    then reads no head of its own; the chain holds, on a new trail (no head yet) and after."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from patroli.core.bulk import Batch
+
+    for before in (0, 2):
+        write(before)
+        with transaction.atomic():
+            batch = Batch(AuditEvent)
+            head = audit.lock_head(batch)
+            assert head.rows is None  # not sent yet
+            batch.send()
+            with CaptureQueriesContext(connection) as queries:
+                audit.record(None, "site.import", Site, after={"file": "x.csv"}, head=head)
+                audit.record_many(None, "site.import", [(Site, {"file": "y.csv"})])
+        reads = [q["sql"] for q in queries.captured_queries if "audit_chainhead" in q["sql"]]
+        assert sum(sql.startswith("SELECT") for sql in reads) == (1 if before else 3)
+    assert verify() == (0, "OK, 6 events\n", "")
+    assert ChainHead.objects.get().seq == 6
+
+
+def test_a_head_whose_batch_was_not_sent_is_refused():
+    from django.db import transaction
+
+    from patroli.core.bulk import Batch
+
+    head = audit.lock_head(Batch(AuditEvent))
+    with pytest.raises(ValueError, match="not sent"), transaction.atomic():
+        audit.record(None, "site.import", Site, after={}, head=head)
+    assert not AuditEvent.objects.exists()
+
+
 def test_an_empty_trail_verifies():
     assert verify() == (0, "OK, 0 events\n", "")
 

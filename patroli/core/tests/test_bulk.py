@@ -71,11 +71,22 @@ def test_nothing_is_sent_when_the_block_raises():
 
     with pytest.raises(Stop), Batch(Appeal) as batch:
         batch.insert(Appeal, [appeal("sebelas")])
-        if connection.vendor == "postgresql":
-            assert batch.pending  # held until the block ends
+        assert batch.pending  # held until the block ends
         raise Stop
-    if connection.vendor == "postgresql":
-        assert not Appeal.objects.filter(code="sebelas").exists()
+    assert not Appeal.objects.filter(code="sebelas").exists()
+
+
+def test_a_batch_filled_before_its_transaction_writes_nothing_until_sent_inside_it():
+    row = appeal("dua-puluh")
+    batch = Batch(Appeal)
+    batch.insert(Appeal, [row], returning=True)
+    batch.execute(f"UPDATE {TABLE} SET title = %s WHERE code = %s", ["Diubah", "dua-puluh"])  # noqa: S608
+    assert not Appeal.objects.filter(code="dua-puluh").exists()
+    assert row.pk is None and row._state.adding
+    with transaction.atomic():
+        batch.send()
+    assert Appeal.objects.values_list("pk", "title").get(code="dua-puluh") == (row.pk, "Diubah")
+    assert not row._state.adding and not batch.pending
 
 
 def test_returning_gives_each_row_its_id_with_the_batch(monkeypatch):
@@ -101,11 +112,22 @@ def test_one_row_returning_gets_its_id_at_once_or_with_the_batch():
     row = appeal("sendiri")
     with CaptureQueriesContext(connection) as queries, Batch(Appeal) as batch:
         batch.insert(Appeal, [row], returning=True)
-        assert (row.pk is None) == batch.deferred  # PostgreSQL reads it when the batch is sent
+        assert row.pk is None  # read when the batch is sent
     # One statement built here, giving the id back (not the ORM's bulk insert).
     (sent,) = queries.captured_queries
     assert sent["sql"].startswith(f'INSERT INTO "{TABLE}"') and "RETURNING" in sent["sql"]
     assert row.pk == Appeal.objects.get(code="sendiri").pk
+
+
+def test_returning_without_insert_returning_takes_each_rows_id_from_the_driver(monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite before 3.35 has no INSERT … RETURNING; PostgreSQL always has it")
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    rows = [appeal("lama-1"), appeal("lama-2"), appeal("lama-3")]
+    with Batch(Appeal) as batch:
+        batch.insert(Appeal, rows, returning=True)
+    stored = dict(Appeal.objects.values_list("code", "pk"))
+    assert [a.pk for a in rows] == [stored[a.code] for a in rows]
 
 
 def test_returning_is_for_automatic_primary_keys():
@@ -158,3 +180,30 @@ def test_read_together_reads_one_by_one_what_needs_more_than_the_models_fields()
             Appeal.objects.filter(code="s-1"),
         )
     assert len(queries) == 2 and annotated.extra == 7 and plain.pk == annotated.pk
+
+
+def test_a_query_sent_with_the_batch_sees_its_earlier_statements():
+    with CaptureQueriesContext(connection) as queries, Batch(Appeal) as batch:
+        batch.insert(Appeal, [appeal("q-1"), appeal("q-2", order=5)])
+        sql = f'SELECT code, "order" FROM {TABLE} WHERE code LIKE %s'  # noqa: S608
+        selected = batch.query(sql, ["q-%"])
+        batch.execute(f"UPDATE {TABLE} SET title = %s WHERE code = %s", ["Diubah", "q-1"])  # noqa: S608
+        assert selected.rows is None  # not sent yet
+    assert sorted(selected.rows) == [("q-1", 100), ("q-2", 5)]
+    assert Appeal.objects.get(code="q-1").title == "Diubah"
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+
+
+def test_a_batch_that_fails_marks_nothing_stored_and_calls_nothing_back():
+    insert_rows(Appeal, [appeal("gagal")])
+    row, called = appeal("baru"), []
+    batch = Batch(Appeal)
+    batch.insert(Appeal, [row])
+    batch.insert(Appeal, [appeal("gagal")])  # the code is taken
+    batch.after_send(lambda: called.append(True))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        batch.send()
+    assert row._state.adding and not called
+    batch.send()  # nothing left of it to send again
+    assert not Appeal.objects.filter(code="baru").exists() and not called

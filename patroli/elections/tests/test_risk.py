@@ -637,7 +637,7 @@ def test_a_refresh_queued_with_a_batch_is_the_queues_own_row_and_its_worker_runs
             risk.refresh_on_commit(**where)  # through the package's enqueue
         with transaction.atomic(), Batch(RiskScore) as batch:
             risk.refresh_on_commit(**where, batch=batch)
-            assert batch.connection.vendor != "postgresql" or batch.pending  # sent with it
+            assert batch.pending  # sent with it
     finally:
         task_enqueued.disconnect(receiver)
     own, batched = DBTaskResult.objects.all()
@@ -653,3 +653,27 @@ def test_a_refresh_queued_with_a_batch_is_the_queues_own_row_and_its_worker_runs
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
     assert RiskScore.objects.filter(site=world.tps_bumi).exists()
     assert RiskScore.objects.filter(site__isnull=True, village_id=BUMI).exists()
+
+
+def test_a_batch_filled_before_its_transaction_queues_elsewhere_only_at_the_commit(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A visit's batch is filled before its transaction begins (services.record_visit). With a
+    queue that is not the database's (the tests' immediate one, or Redis), the refresh must not
+    be queued then, when nothing is written yet, but when the change commits."""
+    from types import SimpleNamespace
+
+    from django.db import transaction
+
+    from patroli.core.bulk import Batch
+
+    queued = []
+    monkeypatch.setattr(risk, "refresh_task", SimpleNamespace(enqueue=lambda *a: queued.append(a)))
+    batch = Batch(RiskScore)
+    risk.refresh_on_commit(site_ids=[world.tps_bumi.pk], village_codes=[BUMI], batch=batch)
+    assert not queued and not batch.pending  # no statement: the queue is not a table
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        batch.send()
+        assert not queued  # not before the commit
+    assert len(callbacks) == 1
+    assert queued == [([world.tps_bumi.pk], [BUMI])]

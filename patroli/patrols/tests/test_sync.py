@@ -376,3 +376,18 @@ def test_the_one_dialogue_of_a_batch_keeps_its_participants_after_a_visit_withou
     assert [p["name"] for p in dialogue["participants"]] == ["Suparno"]
     assert dialogue["appeals"] == ["partisipasi-warga"]
     assert client.get(f"/api/v1/visits/{plain['id']}").json()["dialogue"] is None
+
+
+def test_a_batch_of_dialogues_locks_the_audit_head_after_their_appeals(world, api):
+    """Locks in one order: the appeals' rows (their dialogues' links) before the chain head, as
+    an edit of an appeal takes them, so that the two cannot wait on each other."""
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world.officer)
+    sync(client, [visit(world.pps_bumi, concerns=[])])  # the chain's head exists from now on
+    batch = [visit(world.pps_bumi, concerns=[]), visit(world.tps_bumi, concerns=[])]
+    with CaptureQueriesContext(connection) as queries:
+        assert [r["status"] for r in sync(client, batch)] == ["created", "created"]
+    sql = "\n".join(q["sql"] for q in queries.captured_queries)
+    assert sql.index('INSERT INTO "patrols_dialogue_appeals"') < sql.index('"audit_chainhead"')
+    assert sql.count('FROM "audit_chainhead"') == 1  # read once, with the appeals

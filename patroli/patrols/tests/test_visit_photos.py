@@ -401,3 +401,24 @@ def test_a_failure_after_a_photo_was_written_removes_its_files(world, media, mon
     assert len(stored) == 1  # the first photo's files were written, then rolled back
     nothing_written()
     assert not VisitPhoto.objects.exists() and stored_files(media) == []
+
+
+def test_the_audit_head_is_locked_after_the_photos_are_stored(world, media):
+    """The chain head serialises every audited write: a visit with photos locks it only once
+    their files are written (not with the visit's statements, before them)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from patroli.core.photos import prepare_photo
+
+    clean = prepare_photo(named(jpeg_with_gps()))
+    with CaptureQueriesContext(connection) as queries:
+        visit, created = record_visit(
+            recorded_by=world.officer,
+            site=world.pps_bumi,
+            started_at=timezone.now(),
+            photos=[clean],
+        )
+    assert created and visit.photos.count() == 1
+    sql = "\n".join(q["sql"] for q in queries.captured_queries)
+    assert sql.index('INSERT INTO "patrols_visitphoto"') < sql.index('FROM "audit_chainhead"')

@@ -142,7 +142,7 @@ class Batch:
 
     def query(self, sql: str, params: list | tuple = ()) -> Selected:
         """A SELECT sent with the batch (no round trip of its own on PostgreSQL): its rows are
-        in the answer's ``rows`` once the batch is sent, None until then."""
+        in the returned object's ``rows`` once the batch is sent, None until then."""
         selected = Selected()
         self.readers[len(self.pending)] = selected.take
         self.execute(sql, params)

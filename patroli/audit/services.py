@@ -149,14 +149,19 @@ def _locked_head() -> ChainHead:
     return head
 
 
+def _head_sql(connection) -> str:
+    """Lock and read the chain head (its number and hash)."""
+    table = connection.ops.quote_name(ChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return f"SELECT seq, hash FROM {table} WHERE id = 1{lock}"  # noqa: S608
+
+
 def lock_head(batch: Batch) -> Selected:
     """Lock and read the chain head with ``batch``'s statements (no round trip of its own on
     PostgreSQL), for the next :func:`record` of the same transaction to start from (its
     ``head``). Take it last in the batch: the head is locked after the rows a writer locks
     first. Between the batch and that record, no other event may be recorded."""
-    table = batch.connection.ops.quote_name(ChainHead._meta.db_table)
-    lock = " FOR UPDATE" if batch.connection.features.has_select_for_update else ""
-    return batch.query(f"SELECT seq, hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+    return batch.query(_head_sql(batch.connection))
 
 
 def record(
@@ -269,13 +274,12 @@ def _append(events: list[AuditEvent], head: Selected | None = None) -> None:
                 raise ValueError("The head's batch was not sent.")
             row = head.rows[0] if head.rows else None
         else:
-            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT seq, hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+                cursor.execute(_head_sql(connection))
                 row = cursor.fetchone()
         if row is None:
-            head = _locked_head()  # created on first use
-            row = head.seq, head.hash
+            created = _locked_head()  # on first use
+            row = created.seq, created.hash
         seq, previous = row
         now = timezone.now()
         for event in events:

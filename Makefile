@@ -43,6 +43,7 @@ run: install .secret_key
 	@echo
 	@echo "Patroli is starting on http://$(HOST)/  (officers: http://$(HOST)/app/, admin: http://$(HOST)/admin/)"
 	@echo "Every demo user above has the password: $(DEMO_PASSWORD)"
+	@echo "The demo's patrols happen on 23 January 2024: http://$(HOST)/app/?date=2024-01-23"
 	@echo
 	$(DEMO_ENV) $(BIN)/patroli runserver $(HOST)
 

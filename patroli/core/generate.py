@@ -148,6 +148,8 @@ class Progress:
     """A one-line bar with rate and ETA (``bar``: a terminal), and one line per stage (``line``).
 
     Either may be None. The bar is redrawn with a carriage return at most every ``interval``.
+    Without a bar (a log file, a CI job), a long stage also writes a line with its progress, rate
+    and ETA every ``every`` seconds (None: never), so that an hour-long run is not silent.
     """
 
     def __init__(
@@ -156,9 +158,11 @@ class Progress:
         bar: Callable[[str], None] | None = None,
         line: Callable[[str], None] | None = None,
         interval: float = 0.2,
+        every: float | None = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.bar, self.line, self.interval, self.clock = bar, line, interval, clock
+        self.every = every if line and not bar else None
         self.name, self.total, self.done, self.began, self.drawn, self.width = "", 0, 0, 0.0, 0.0, 0
 
     def start(self, name: str, total: int) -> None:
@@ -170,6 +174,9 @@ class Progress:
         self.done += count
         if self.bar and self.clock() - self.drawn >= self.interval:
             self._draw()
+        elif self.every is not None and (now := self.clock()) - self.drawn >= self.every:
+            self.drawn = now
+            self.line(self._status(now))
 
     def finish(self, detail: str = "") -> float:
         seconds = self.clock() - self.began
@@ -186,20 +193,22 @@ class Progress:
         if self.line:
             self.line(text)
 
-    def _draw(self) -> None:
-        if not self.bar:
-            return
-        now = self.clock()
-        self.drawn = now
+    def _status(self, now: float) -> str:
         elapsed = now - self.began
         part = self.done / self.total if self.total else 1.0
         rate = self.done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else None
         filled = int(part * 24)
-        text = (
+        return (
             f"{self.name:<10} [{'#' * filled}{'.' * (24 - filled)}] {part:6.1%} "
             f"{self.done:,}/{self.total:,}  {rate:,.0f}/s  ETA {_clock(eta)}"
         )
+
+    def _draw(self) -> None:
+        if not self.bar:
+            return
+        self.drawn = self.clock()
+        text = self._status(self.drawn)
         self.bar("\r" + text.ljust(self.width))
         self.width = len(text)
 

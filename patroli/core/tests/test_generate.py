@@ -211,7 +211,7 @@ def test_defaults_are_the_national_figures_scaled_to_the_selection():
 
 
 def test_without_a_terminal_one_line_per_stage():
-    ticks = iter(range(100))
+    ticks = iter([0.0, 0.4, 0.8, 1.0])
     lines = []
     progress = Progress(line=lines.append, clock=lambda: next(ticks))
     progress.start("visits", 10)
@@ -220,3 +220,18 @@ def test_without_a_terminal_one_line_per_stage():
     progress.finish("4 concerns raised on patrol")
 
     assert lines == ["visits: 10 in 1.0 s (10/s); 4 concerns raised on patrol"]
+
+
+def test_without_a_terminal_a_long_stage_tells_its_progress_every_minute():
+    ticks = iter([0.0, 30.0, 60.0, 90.0, 110.0, 130.0])
+    lines = []
+    progress = Progress(line=lines.append, clock=lambda: next(ticks))
+    progress.start("visits", 1_000_000)
+    for _ in range(4):
+        progress.advance(200_000)
+    progress.finish()
+
+    assert lines == [
+        "visits     [#########...............]  40.0% 400,000/1,000,000  6,667/s  ETA 1:30",
+        "visits: 800,000 in 130.0 s (6,154/s)",
+    ]

@@ -1,6 +1,7 @@
 """The installable app: manifest, service worker and outbox page."""
 
 import json
+import re
 
 from django.test import Client
 
@@ -50,3 +51,13 @@ def test_outbox_page_needs_a_login_and_pages_carry_the_app(world):
     assert 'rel="manifest"' in html and "js/outbox.js" in html
     public = Client().get("/").content.decode()
     assert "outbox.js" not in public and 'rel="manifest"' not in public
+
+
+def test_every_page_names_its_icon(world):
+    """Without one, a browser asks /favicon.ico for every page and gets 404."""
+    for html in (
+        Client().get("/").content.decode(),
+        logged_in(world.officer).get("/app/kotak-keluar/").content.decode(),
+    ):
+        href = re.search(r'<link rel="icon"[^>]* href="([^"]+)"', html).group(1)
+        assert Client().get(href).status_code == 200, href

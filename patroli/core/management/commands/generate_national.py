@@ -100,7 +100,9 @@ class Command(BaseCommand):
         self.stderr.style_func = None  # the bar is not an error
         live = not quiet and verbosity > 0 and self.stderr.isatty()
         progress = Progress(
-            bar=self._bar if live else None, line=self.stdout.write if verbosity > 0 else None
+            bar=self._bar if live else None,
+            line=self.stdout.write if verbosity > 0 else None,
+            every=None if quiet else 60.0,
         )
         try:
             summary = generate_country(options=options, progress=progress)

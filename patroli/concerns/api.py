@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patroli.core.access import get_visible_or_404, visible
@@ -175,7 +175,7 @@ def create_concern(request, payload: ConcernIn):
     """Record a concern (source: staff). The same `id` again answers 200 with the stored one."""
     user = request.auth
     if payload.id and (stored := Concern.objects.filter(client_id=payload.id).first()):
-        return 200, get_visible_or_404(Concern.objects.for_api(), user, pk=stored.pk)
+        return Status(200, get_visible_or_404(Concern.objects.for_api(), user, pk=stored.pk))
     errors = FieldErrors()
     category = Category.objects.filter(code=payload.category, active=True).first()
     if category is None:
@@ -223,7 +223,7 @@ def create_concern(request, payload: ConcernIn):
         ),
     )
     concern = get_visible_or_404(Concern.objects.for_api(), user, pk=concern.pk)
-    return (201 if created else 200), concern
+    return Status(201 if created else 200, concern)
 
 
 @router.get("/concerns/{concern_id}", response=ConcernOut)
@@ -263,11 +263,11 @@ def transition(request, concern_id: int, payload: TransitionIn):
             agency=payload.agency,
         )
     except TransitionRefused as exc:
-        return 409, {"detail": str(exc), "allowed": exc.allowed}
+        return Status(409, {"detail": str(exc), "allowed": exc.allowed})
     except ConcernError as exc:
         errors.add((exc.field or "status",), str(exc))
         errors.raise_if_any()
-    return 200, get_visible_or_404(Concern.objects.for_api(), user, pk=concern.pk)
+    return Status(200, get_visible_or_404(Concern.objects.for_api(), user, pk=concern.pk))
 
 
 @router.get("/concerns/{concern_id}/events", response=list[EventOut])

@@ -4,7 +4,7 @@ from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patroli.core.access import get_visible_or_404, visible
@@ -169,7 +169,7 @@ def create_incident(request, payload: IncidentIn):
     """Record an incident. The same `id` again answers 200 with the stored one."""
     user = request.auth
     if payload.id and Incident.objects.filter(pk=payload.id).exists():
-        return 200, get_visible_or_404(Incident.objects.all(), user, pk=payload.id)
+        return Status(200, get_visible_or_404(Incident.objects.all(), user, pk=payload.id))
     errors = FieldErrors()
     if payload.occurred_at > timezone.now() + timedelta(minutes=10):
         errors.add(("occurred_at",), _("The time lies in the future"))
@@ -191,8 +191,8 @@ def create_incident(request, payload: IncidentIn):
     except IncidentError as exc:
         errors.add((exc.field or "village",), str(exc))
         errors.raise_if_any()
-    return (201 if created else 200), get_visible_or_404(
-        Incident.objects.all(), user, pk=incident.pk
+    return Status(
+        201 if created else 200, get_visible_or_404(Incident.objects.all(), user, pk=incident.pk)
     )
 
 

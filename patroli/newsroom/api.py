@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patroli.core.access import get_visible_or_404, visible
@@ -151,17 +151,17 @@ def _fail(exc: NewsroomError):
         errors = FieldErrors()
         errors.add((exc.field,), str(exc))
         errors.raise_if_any()
-    return exc.status, {"detail": str(exc)}
+    return Status(exc.status, {"detail": str(exc)})
 
 
 @router.post("/visits/{visit_id}/draft-release", response={200: DraftOut, 403: ErrorOut})
 def draft_for_visit(request, visit_id: uuid.UUID):
     """A draft written from the patrol record; nothing is saved."""
     if not can_write(request.auth):
-        return 403, {"detail": "Only humas and commanders draft releases."}
+        return Status(403, {"detail": "Only humas and commanders draft releases."})
     visit = get_visible_or_404(Visit.objects.with_details(), request.auth, pk=visit_id)
     draft = draft_release(visit)
-    return 200, {"title": draft.title, "body": draft.body, "dateline": draft.dateline}
+    return Status(200, {"title": draft.title, "body": draft.body, "dateline": draft.dateline})
 
 
 class ReleaseFilter(Schema):
@@ -182,7 +182,7 @@ def list_releases(request, filters: Query[ReleaseFilter]):
 def create(request, payload: ReleaseIn):
     user = request.auth
     if not can_write(user):
-        return 403, {"detail": "Only humas and commanders write releases."}
+        return Status(403, {"detail": "Only humas and commanders write releases."})
     errors = FieldErrors()
     visit = None
     if payload.visit:
@@ -205,7 +205,7 @@ def create(request, payload: ReleaseIn):
         body=payload.body,
         dateline=payload.dateline,
     )
-    return 201, release
+    return Status(201, release)
 
 
 @router.get("/releases/{release_id}", response=ReleaseOut)
@@ -218,7 +218,7 @@ def patch_release(request, release_id: int, payload: ReleasePatch):
     release = get_visible_or_404(Release.objects.all(), request.auth, pk=release_id)
     try:
         fields = payload.dict(exclude_none=True)
-        return 200, update_release(release=release, editor=request.auth, **fields)
+        return Status(200, update_release(release=release, editor=request.auth, **fields))
     except NewsroomError as exc:
         return _fail(exc)
 
@@ -230,7 +230,7 @@ def publish(request, release_id: int, payload: PublishIn | None = None):
     release = get_visible_or_404(Release.objects.all(), request.auth, pk=release_id)
     try:
         at = payload.at if payload else None
-        return 200, publish_release(release=release, actor=request.auth, at=at)
+        return Status(200, publish_release(release=release, actor=request.auth, at=at))
     except NewsroomError as exc:
         return _fail(exc)
 
@@ -242,7 +242,7 @@ def moderate(request, comment_id: int, payload: ModerateIn):
         comment = moderate_comment(comment=comment, actor=request.auth, status=payload.status)
     except NewsroomError as exc:
         return _fail(exc)
-    return 200, {"id": comment.pk, "status": comment.status}
+    return Status(200, {"id": comment.pk, "status": comment.status})
 
 
 @public_router.get("/public/releases", response=list[PublicReleaseOut])
@@ -264,7 +264,7 @@ def public_comment(request, slug: str, payload: CommentIn):
     """Comment as on the page: held for moderation by the same rules; the e-mail stays private."""
     release = get_object_or_404(Release.objects.live(), slug=slug)
     if over_limit("comment", client_ip(request), settings.PATROLI_COMMENT_RATE):
-        return 429, {"detail": "Too many comments from your address. Try again later."}
+        return Status(429, {"detail": "Too many comments from your address. Try again later."})
     errors = FieldErrors()
     if "@" not in payload.email or "." not in payload.email.rsplit("@", 1)[-1]:
         errors.add(("email",), "Enter a valid e-mail address.")
@@ -288,4 +288,4 @@ def public_comment(request, slug: str, payload: CommentIn):
         )
     except NewsroomError as exc:
         return _fail(exc)
-    return 201, {"id": comment.pk, "status": comment.status}
+    return Status(201, {"id": comment.pk, "status": comment.status})

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, NoReturn
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, File, Query, Router, Schema, UploadedFile
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
@@ -390,13 +390,14 @@ def create_visit(request, payload: VisitIn):
         item = resolve_visit_input(request.auth, payload)
     except NinjaValidationError:
         if payload.id is not None and Visit.objects.filter(pk=payload.id).exists():
-            return 200, _stored(request, payload.id)  # stored before: what it refers to changed
+            # Stored before: what it refers to has changed since.
+            return Status(200, _stored(request, payload.id))
         raise
     visit, created = record_visit(recorded_by=request.auth, **vars(item))
     if not created:  # re-sent, or a copy sent at the same moment won
-        return 200, _stored(request, visit.pk)
+        return Status(200, _stored(request, visit.pk))
     # A new visit answers with what was just written: its related records are in its caches.
-    return 201, visit
+    return Status(201, visit)
 
 
 def _stored(request, visit_id: uuid.UUID) -> Visit:
@@ -534,7 +535,7 @@ def put_visit_photo(request, visit_id: uuid.UUID, photo_id: uuid.UUID, image: Fi
     try:
         # Cheap answers first: a re-sent photo and a full visit need no decoding.
         if (stored := find_resent_photo(visit=visit, photo_id=photo_id)) is not None:
-            return 200, stored
+            return Status(200, stored)
         check_photo_room(visit)
         clean = prepare_photo(image)
         photo, created = add_visit_photo(
@@ -546,7 +547,7 @@ def put_visit_photo(request, visit_id: uuid.UUID, photo_id: uuid.UUID, image: Fi
         _refuse_image(exc.message)
     except PhotoError as exc:
         _refuse_image(exc.message)
-    return (201 if created else 200), photo
+    return Status(201 if created else 200, photo)
 
 
 def _refuse_image(message: str) -> NoReturn:

@@ -11,7 +11,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel
 from typing_extensions import TypedDict
@@ -266,7 +266,7 @@ def post_plan(request, payload: PlanIn):
         )
     except PlanError as exc:
         return _fail(exc)
-    return 201, plan_out(plan)
+    return Status(201, plan_out(plan))
 
 
 @router.get("/plans/{plan_id}", response=PlanOut)
@@ -284,7 +284,7 @@ def approve(request, plan_id: int):
         plan = approve_plan(plan=plan, actor=request.auth)
     except PlanError as exc:
         return _fail(exc)
-    return 200, plan_out(plan)
+    return Status(200, plan_out(plan))
 
 
 def _fail(exc: PlanError):
@@ -292,4 +292,4 @@ def _fail(exc: PlanError):
         errors = FieldErrors()
         errors.add((exc.field or "plan",), str(exc))
         errors.raise_if_any()
-    return exc.status, {"detail": str(exc)}
+    return Status(exc.status, {"detail": str(exc)})

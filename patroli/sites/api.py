@@ -1,7 +1,7 @@
 from typing import Literal
 
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patroli.core.access import get_visible_or_404, visible
@@ -123,4 +123,4 @@ def create_site(request, payload: SiteIn):
         actor=request.auth,
         **fields,
     )
-    return (201 if created else 200), site
+    return Status(201 if created else 200, site)

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.pagination import paginate
 
@@ -73,7 +73,7 @@ def issue_token(request, payload: TokenIn):
     403 until they have (on the web, under Account)."""
     guard = LoginGuard(payload.username, client_ip(request))
     if guard.locked:
-        return 429, {"detail": "Too many failed attempts. Try again in a few minutes."}
+        return Status(429, {"detail": "Too many failed attempts. Try again in a few minutes."})
     user = authenticate(request, username=payload.username, password=payload.password)
     # A wrong or missing code fails like a wrong password (counted, in the audit trail).
     wrong_code = (
@@ -95,7 +95,9 @@ def issue_token(request, payload: TokenIn):
         raise AuthenticationError(message="Invalid username or password")
     guard.succeeded()
     if twofactor.needs_enrolment(user):
-        return 403, {"detail": "Your role requires two-factor authentication: set it up first."}
+        return Status(
+            403, {"detail": "Your role requires two-factor authentication: set it up first."}
+        )
     token, raw = issue_api_token(user=user, name=payload.name or "api")
     return {"token": raw, "expires_at": token.expires_at.isoformat()}
 

@@ -268,7 +268,6 @@ def _append(events: list[AuditEvent], head: Selected | None = None) -> None:
         return
     # No savepoint: when the audit write fails, the change it records fails with it.
     with transaction.atomic(savepoint=False):
-        table = connection.ops.quote_name(ChainHead._meta.db_table)
         if head is not None:
             if head.rows is None:
                 raise ValueError("The head's batch was not sent.")
@@ -286,6 +285,7 @@ def _append(events: list[AuditEvent], head: Selected | None = None) -> None:
             seq += 1
             event.id, event.time, event.prev_hash = seq, now, previous
             event.hash = previous = event.compute_hash()
+        table = connection.ops.quote_name(ChainHead._meta.db_table)
         with Batch(AuditEvent) as batch:  # one round trip on PostgreSQL
             batch.insert(AuditEvent, events)
             batch.execute(

@@ -134,7 +134,8 @@ def record_visit(
         _delete_files(stored)
         raise
     # The answer's: what was just written, in the caches a read would fill.
-    _fill_caches(visit, staged.dialogues, item, recorded_by, concerns, incidents, stored)
+    dialogue = staged.dialogues.get(visit.pk)
+    _fill_caches(visit, dialogue, item, recorded_by, concerns, incidents, stored)
     return visit, True
 
 
@@ -446,12 +447,9 @@ def _record_heard(recorded_by, visit: Visit, item: NewVisit) -> tuple[list, list
     return concerns, incidents
 
 
-def _fill_caches(
-    visit, dialogues: dict, item: NewVisit, recorded_by, concerns, incidents, photos
-) -> None:
+def _fill_caches(visit, dialogue, item: NewVisit, recorded_by, concerns, incidents, photos) -> None:
     """Give the new visit what a read with ``Visit.objects.with_details()`` would give it, from
     what was just written, so that answering with it costs no query."""
-    dialogue = dialogues.get(visit.pk)
     Visit.dialogue.related.set_cached_value(visit, dialogue)
     _prefetched(visit, "officers", sorted(dict.fromkeys(item.officers or [recorded_by]), key=_pk))
     _prefetched(visit, "concerns", concerns[::-1])  # newest first

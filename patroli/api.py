@@ -7,6 +7,7 @@ from ninja.errors import ValidationError
 
 from patroli.concerns.api import router as concerns_router
 from patroli.core.api_errors import document_errors, localized_validation_error
+from patroli.core.api_json import ORJSONRenderer
 from patroli.elections.api import router as elections_router
 from patroli.elections.api_risk import router as risk_router
 from patroli.newsroom.api import public_router as public_news_router
@@ -30,6 +31,7 @@ api = PatroliAPI(
     description="Community policing and election security. Authenticate with "
     "`POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.",
     urls_namespace="api",
+    renderer=ORJSONRenderer(),
 )
 api.add_exception_handler(ValidationError, partial(localized_validation_error, api=api))
 api.add_router("", units_router)

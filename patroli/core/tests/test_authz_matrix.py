@@ -899,7 +899,7 @@ CHECKS: list[Check] = [
         data=lambda r: {"username": "bhabin.bumiharapan", "password": PASSWORD},
     ),
     api("get", "/api/v1/me", sided=False),
-    api_listed("/api/v1/units", '"code": "{unit_code}"'),
+    api_listed("/api/v1/units", '"code":"{unit_code}"'),
     api("get", "/api/v1/regions", "/api/v1/regions?parent=64.09", sided=False),
     api("get", "/api/v1/regions/{code}", "/api/v1/regions/64.09.04", sided=False),
     api_listed("/api/v1/sites", "{site_name}"),
@@ -939,7 +939,7 @@ CHECKS: list[Check] = [
     api(
         "post",
         "/api/v1/sync",
-        marker='"status": "created"',
+        marker='"status":"created"',
         hidden=200,
         state=VISITS,
         data=lambda r: {
@@ -950,7 +950,7 @@ CHECKS: list[Check] = [
     api(
         "post",
         "/api/v1/sync",
-        marker='"status": "exists"',
+        marker='"status":"exists"',
         hidden=200,
         state=VISITS,
         changes=False,
@@ -973,12 +973,12 @@ CHECKS: list[Check] = [
         changes=False,
         data=photo_upload,
     ),
-    api_listed("/api/v1/coverage", '"key": "{unit}"'),  # the unit's own roll-up
+    api_listed("/api/v1/coverage", '"key":"{unit}"'),  # the unit's own roll-up
     api("get", "/api/v1/coverage", "/api/v1/coverage?unit={unit}"),
     api_listed("/api/v1/coverage/sites", "{lonely_name}"),
     api("get", "/api/v1/coverage/sites", "/api/v1/coverage/sites?unit={unit}&status=never"),
     api("get", "/api/v1/coverage/cells", "/api/v1/coverage/cells?unit={unit}"),
-    api_listed("/api/v1/plans", '"id": {plan},'),
+    api_listed("/api/v1/plans", '"id":{plan},'),
     # A plan for the side's unit: "Unknown unit".
     api(
         "post",
@@ -1050,7 +1050,7 @@ CHECKS: list[Check] = [
     api("get", "/api/v1/incidents/{incident_id}", "/api/v1/incidents/{incident}"),
     api_listed("/api/v1/risk/sites", "{site_name}"),
     api("get", "/api/v1/risk/sites/{site_id}", "/api/v1/risk/sites/{site}"),
-    api_listed("/api/v1/risk/villages", '"village": "{village}"'),
+    api_listed("/api/v1/risk/villages", '"village":"{village}"'),
     # -- API: newsroom ----------------------------------------------------------------------------
     # A draft written from the visit, returned and not stored.
     api(

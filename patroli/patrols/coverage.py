@@ -96,7 +96,7 @@ class SiteStatus:
     cell: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Tally:
     key: str
     label: str
@@ -118,7 +118,8 @@ class Tally:
         self.never += never
 
     def _pct(self, count: int) -> float:
-        return round(100 * count / self.total, 1) if self.total else 0.0
+        total = self.total
+        return round(100 * count / total, 1) if total else 0.0
 
     @property
     def visited_pct(self) -> float:
@@ -137,6 +138,7 @@ class Tally:
         return self.overdue + self.never
 
     def as_dict(self) -> dict:
+        pct = self._pct
         data = {
             "key": self.key,
             "label": self.label,
@@ -144,9 +146,9 @@ class Tally:
             "visited": self.visited,
             "overdue": self.overdue,
             "never": self.never,
-            "visited_pct": self.visited_pct,
-            "overdue_pct": self.overdue_pct,
-            "never_pct": self.never_pct,
+            "visited_pct": pct(self.visited),
+            "overdue_pct": pct(self.overdue),
+            "never_pct": pct(self.never),
         }
         if self.lat is not None:
             data.update(lat=self.lat, lng=self.lng)
@@ -402,10 +404,15 @@ def coverage_summary(
     for unit_id, unit_name, village_id, village_name, count, visited, seen in scope.fetch(
         sql, [scope.moment(cutoff), *params]
     ):
-        counts = (visited, seen - visited, count - seen)
-        total.add_counts(*counts)
-        per_unit.setdefault(unit_id, Tally(str(unit_id), unit_name)).add_counts(*counts)
-        per_village.setdefault(village_id, Tally(village_id, village_name)).add_counts(*counts)
+        overdue, never = seen - visited, count - seen
+        total.add_counts(visited, overdue, never)
+        # A row per unit and village: most villages come once, units many times.
+        if (unit := per_unit.get(unit_id)) is None:
+            unit = per_unit[unit_id] = Tally(str(unit_id), unit_name)
+        unit.add_counts(visited, overdue, never)
+        if (village := per_village.get(village_id)) is None:
+            village = per_village[village_id] = Tally(village_id, village_name)
+        village.add_counts(visited, overdue, never)
     head = []
     if left_alone and total.left_alone:
         head = SiteStatuses(units, days=days, now=now, status=LEFT_ALONE)[:left_alone]

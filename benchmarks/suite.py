@@ -26,9 +26,9 @@ Then it measures, each against the floor that any implementation must pay (see e
     single POST                 POST /api/v1/visits, 8 threads,   /bench/visit: one INSERT behind
                                 one visit a request               the same server, auth, middleware
     coverage Polsek / Polda     coverage_summary()'s counts; GET  the indexed SQL count of the same
-                                /api/v1/coverage of the Polda;    sites: visited, ever visited
-                                the page's read (the counts and
-                                the first 100 sites left alone)
+                                /api/v1/coverage of the Polda     sites: visited, ever visited
+    coverage page (of both)     the page's read: the counts and   the same count, and the first
+                                the first 100 sites left alone    100 sites left alone in SQL
     search concerns / visits    GET /api/v1/...?q= (test client)  the same full-text query in SQL
     risk compute_all            risk.compute_all() of all sites   a bare SQL read of its inputs
     risk after one incident     risk.refresh_for() (the task      the same read for one site and
@@ -505,11 +505,36 @@ def coverage_count(raw: Raw, path: str):
     return call
 
 
+def left_alone_sql(raw: Raw, path: str):
+    """The bare SQL of the head of the "left alone" list: the first 100 sites not visited
+    within 7 days, never visited first, then the longest since, the riskiest first on ties
+    (a site without a score counts 50), with what the page shows of each. By the generator's
+    "now" no visit lies ahead, so a site's latest visit is its last one."""
+    from patroli.patrols.planning import FALLBACK_RISK
+
+    recent = raw.time(DATA_NOW - dt.timedelta(days=7))
+    sql = (
+        "SELECT s.id, s.name, s.kind, s.village_id, r.name, s.unit_id, u.name, s.lat, s.lng,"
+        f" s.latest_visit_at, COALESCE(k.score, {float(FALLBACK_RISK)}) AS risk"
+        " FROM sites_site s JOIN units_unit u ON u.id = s.unit_id"
+        " JOIN regions_region r ON r.code = s.village_id"
+        " LEFT JOIN elections_riskscore k ON k.site_id = s.id"
+        " WHERE u.path LIKE %s AND (s.latest_visit_at IS NULL OR s.latest_visit_at < %s)"
+        " ORDER BY s.latest_visit_at ASC NULLS FIRST, risk DESC, s.name, s.id LIMIT 100"
+    )
+
+    def call() -> list[int]:
+        return [row[0] for row in raw.fetch(sql, [path + "%", recent])]
+
+    return call
+
+
 def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
     """Coverage of the Polsek and the Polda: the counts (coverage_summary without the list,
-    what GET /api/v1/coverage and the page count), the API's answer of the Polda (test client),
-    and the coverage page's read (the counts and the first 100 sites of the "left alone" list);
-    each checked to count what the SQL counts."""
+    what GET /api/v1/coverage and the page count) and the API's answer of the Polda (test
+    client), against the bare count; and the coverage page's read (the counts and the first 100
+    sites of the "left alone" list) against the bare count and the bare list. Each is checked
+    to count what the SQL counts, the page to list the sites the SQL lists, in its order."""
     from django.test import Client
 
     from patroli.patrols.coverage import coverage_summary
@@ -521,7 +546,10 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
         return tally.total, tally.visited, tally.total - tally.never
 
     def page(unit):
-        return summary(unit, left_alone=100)
+        result = coverage_summary(unit, days=7, now=DATA_NOW, left_alone=100)
+        tally = result.total
+        head = [status.site.pk for status in result.left_alone]
+        return (tally.total, tally.visited, tally.total - tally.never), head
 
     def api(unit):
         as_of = quote(DATA_NOW.isoformat())
@@ -540,13 +568,23 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
         ("coverage page Polda", world.polda, page),
     ):
         count = coverage_count(raw, unit.path)
-        total, visited, ever = count()
-        seen = function(unit)
-        if seen != (total, visited, ever):
-            raise SystemExit(f"{label} counts {seen}, the SQL {total, visited, ever}")
+        if function is page:
+            head = left_alone_sql(raw, unit.path)
+
+            def base(count=count, head=head):
+                return tuple(count()), head()
+        else:
+
+            def base(count=count):
+                return tuple(count())
+
+        expected, seen = base(), function(unit)
+        if seen != expected:
+            raise SystemExit(f"{label} answers {seen}, the SQL {expected}")
         values, bases = interleaved(
-            lambda unit=unit, function=function: function(unit), count, repeat
+            lambda unit=unit, function=function: function(unit), base, repeat
         )
+        total = (expected[0] if function is page else expected)[0]
         rows.append(make_row(label, ms(values), "ms", ms(bases), n=total))
     return rows
 

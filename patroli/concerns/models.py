@@ -76,11 +76,6 @@ class ConcernQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("category", "village", "unit", "assigned_to", "site")
 
-    def for_api(self):
-        """What the API's concern (``ConcernOut``) reads: its unit and site are ids there, so
-        they are not built (a page of 100 concerns, benchmarks/suite.py)."""
-        return self.select_related("category", "village", "assigned_to")
-
 
 class Concern(ChoiceLabels):
     """A community problem, tracked until it is solved. Its lifecycle lives in services."""
@@ -245,7 +240,12 @@ class Concern(ChoiceLabels):
 
     @property
     def overdue(self) -> bool:
-        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+        return self.is_overdue(self.status, self.due_at)
+
+    @classmethod
+    def is_overdue(cls, status: str, due_at, now=None) -> bool:
+        """Open and past its due time (the API's rows ask it without a model)."""
+        return status in cls.OPEN and due_at is not None and due_at < (now or timezone.now())
 
     def allowed_transitions(self) -> tuple[str, ...]:
         return self.TRANSITIONS.get(self.status, ())

@@ -35,6 +35,11 @@ class ChoiceLabels(models.Model):
         value = getattr(self, field.attname)
         return _labels(field, get_language()).get(make_hashable(value), value)
 
+    @classmethod
+    def label_of(cls, name: str, value) -> str:
+        """What ``get_<name>_display()`` says of ``value``, without an instance (a row)."""
+        return _labels(cls._meta.get_field(name), get_language()).get(make_hashable(value), value)
+
 
 class Holiday(models.Model):
     """A public holiday (or collective leave day): not a working day for deadlines."""

@@ -19,3 +19,21 @@ class LimitOffset(LimitOffsetPagination):
 
     def __init__(self, max_limit: int = MAX_LIMIT, **kwargs):
         super().__init__(max_limit=max_limit, **kwargs)
+
+
+class Built:
+    """A queryset whose page is built into answers: what django-ninja's pagination counts
+    (``count()``) and slices, each row of the slice passed through ``build``."""
+
+    def __init__(self, queryset, build):
+        self.queryset = queryset
+        self.build = build
+
+    def all(self) -> "Built":  # django-ninja counts ``all().count()``
+        return self
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index: slice) -> list:
+        return [self.build(row) for row in self.queryset[index]]

@@ -66,6 +66,18 @@ def test_list_is_scoped_to_the_users_units(world, api, queue):
     assert ids(api(world.no_unit).get("/api/v1/concerns")) == set()
 
 
+def test_pages_of_the_list(world, api, queue):
+    client = api(world.commander)
+    whole = client.get("/api/v1/concerns").json()
+    first = client.get("/api/v1/concerns", {"limit": 3}).json()
+    rest = client.get("/api/v1/concerns", {"limit": 3, "offset": 3}).json()
+    assert whole["count"] == first["count"] == rest["count"] == 4
+    assert (len(first["items"]), len(rest["items"])) == (3, 1)
+    assert first["items"] + rest["items"] == whole["items"]
+    beyond = client.get("/api/v1/concerns", {"offset": 10}).json()
+    assert beyond == {"items": [], "count": 4}
+
+
 def test_list_item_shape(world, api, queue):
     body = api(world.officer).get("/api/v1/concerns", {"village": BUMI_HARAPAN}).json()
     item = next(i for i in body["items"] if i["id"] == queue["bumi"].pk)
@@ -131,6 +143,9 @@ def test_filter_overdue(world, api, queue):
     assert len(ids(client.get("/api/v1/concerns", {"overdue": "false"}))) == 4
     body = client.get("/api/v1/concerns", {"overdue": "true"}).json()
     assert all(item["overdue"] for item in body["items"])
+    every = {item["id"]: item for item in client.get("/api/v1/concerns").json()["items"]}
+    assert every[queue["web"].pk]["overdue"] is False  # past its due time, but resolved
+    assert every[queue["web"].pk]["allowed_transitions"] == ["closed", "reopened"]
 
 
 @pytest.mark.parametrize("q", ["membagikan", "bagi", "pembagian", "Pembagian sembako", "SEMBAKO"])
@@ -439,7 +454,8 @@ def test_a_page_of_concerns_is_four_queries_whatever_its_length(
     world, api, queue, django_assert_num_queries
 ):
     """The token (read, and its last use written), the count and the page: no query per
-    concern (for_api() joins what ConcernOut reads; the unit and the site are ids there)."""
+    concern (the page is one row of columns per concern, joined to its category, village and
+    assignee)."""
     assign_concern(
         concern=queue["bumi"], actor=world.kapolsek, unit=world.sepaku, officer=world.officer
     )

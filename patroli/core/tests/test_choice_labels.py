@@ -33,6 +33,16 @@ def test_labels_as_django_gives_them_in_each_language():
 def test_a_value_that_is_not_a_choice_shows_as_stored():
     concern = Concern(status="gone")
     assert concern.get_status_display() == "gone" == django_display(concern, "status")
+    assert Concern.label_of("status", "gone") == "gone"
+
+
+def test_label_of_a_row_is_the_instances_label():
+    """label_of() labels a value read as a row (the API's concerns), without a model."""
+    for language in ("id", "en"):
+        with translation.override(language):
+            for value, _label in Concern.Status.choices:
+                expected = Concern(status=value).get_status_display()
+                assert Concern.label_of("status", value) == expected
 
 
 def test_the_listed_models_use_the_table():

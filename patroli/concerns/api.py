@@ -127,7 +127,7 @@ def concern_out(row: tuple) -> dict:
     due_at = data["due_at"]
     data["status_label"] = Concern.label_of("status", status)
     data["overdue"] = Concern.is_overdue(status, due_at)
-    data["allowed_transitions"] = list(Concern.TRANSITIONS.get(status, ()))
+    data["allowed_transitions"] = list(Concern.transitions_from(status))
     return data
 
 

@@ -248,7 +248,11 @@ class Concern(ChoiceLabels):
         return status in cls.OPEN and due_at is not None and due_at < (now or timezone.now())
 
     def allowed_transitions(self) -> tuple[str, ...]:
-        return self.TRANSITIONS.get(self.status, ())
+        return self.transitions_from(self.status)
+
+    @classmethod
+    def transitions_from(cls, status: str) -> tuple[str, ...]:
+        return cls.TRANSITIONS.get(status, ())
 
     @property
     def is_public(self) -> bool:

@@ -66,6 +66,15 @@ def test_list_is_scoped_to_the_users_units(world, api, queue):
     assert ids(api(world.no_unit).get("/api/v1/concerns")) == set()
 
 
+def test_every_field_of_a_concern_comes_from_a_column_or_the_model():
+    """A field added to ConcernOut without its column (or its rule) fails here, not as a 500."""
+    from patroli.concerns.api import _COLUMNS, ConcernOut
+
+    worked_out = {"status_label", "overdue", "allowed_transitions"}
+    assert set(_COLUMNS) | worked_out == set(ConcernOut.model_fields)
+    assert not set(_COLUMNS) & worked_out
+
+
 def test_pages_of_the_list(world, api, queue):
     client = api(world.commander)
     whole = client.get("/api/v1/concerns").json()

@@ -186,7 +186,7 @@ def record(
     defaults to the one being served. Costs three statements: lock the head, insert, update it
     (two when ``head`` was locked and read before, by :func:`lock_head`).
     """
-    event = _event(
+    event = prepare(
         actor,
         action,
         obj,
@@ -197,7 +197,7 @@ def record(
         object_id=object_id,
         username=username,
     )
-    _append([event], head)
+    append([event], head)
     return event
 
 
@@ -212,15 +212,15 @@ def record_many(
     """One event per ``(obj, after)`` of ``entries``, as :func:`record` would write them one by
     one, for the same three statements in all: a batch of records written together (a device's
     outbox) is not charged a locked chain head per record."""
-    events = [_event(actor, action, obj, after=after, request=request) for obj, after in entries]
-    _append(events, head)
+    events = [prepare(actor, action, obj, after=after, request=request) for obj, after in entries]
+    append(events, head)
     return events
 
 
-def _event(
+def prepare(
     actor,
     action,
-    obj,
+    obj=None,
     *,
     before=None,
     after=None,
@@ -229,6 +229,10 @@ def _event(
     object_id=None,
     username="",
 ) -> AuditEvent:
+    """The event that :func:`record` would write (same arguments), neither chained nor stored:
+    :func:`append` does both. A hot write builds its event before its transaction, so that the
+    chain's head, locked from its statements to its commit, is held only while the event is
+    chained and inserted (``benchmarks/audit_chain.py``)."""
     if isinstance(obj, type) and issubclass(obj, models.Model):
         object_type, default_id = obj._meta.label_lower, ""
     elif isinstance(obj, models.Model):
@@ -256,9 +260,9 @@ def _event(
     )
 
 
-def _append(events: list[AuditEvent], head: Selected | None = None) -> None:
-    """Number, chain and insert ``events`` in order after the locked head (read here, or
-    before by :func:`lock_head`).
+def append(events: list[AuditEvent], head: Selected | None = None) -> None:
+    """Number, chain and insert ``events`` (from :func:`prepare`) in order after the locked
+    head (read here, or before by :func:`lock_head`), in the caller's transaction.
 
     Three statements written by hand (lock and read the head, insert the events, move the head;
     the last two sent together): they run on every write of the application, and the ORM's

@@ -3,9 +3,10 @@
 ``QuerySet.bulk_create`` compiles SQL with a placeholder and an adapted value per field per row
 and spends most of a synced batch's time doing it (benchmarks/suite.py, "sync ingest"). Here the
 statement is built once per model: SQLite runs it for each row (``executemany``, in-process),
-PostgreSQL gets one multi-row INSERT (one round trip for the batch); the values still go
-through each field's ``pre_save`` and ``get_db_prep_save``, so they are stored exactly as the
-ORM would store them (auto_now_add times, UUIDs on SQLite, JSON).
+PostgreSQL gets one INSERT of all the rows, an array for each column (one round trip for the
+batch, as many parameters as columns). The values still go through each field's ``pre_save``
+and ``get_db_prep_save``, so they are stored exactly as the ORM would store them (auto_now_add
+times, UUIDs on SQLite, JSON).
 
 :class:`Batch` holds these inserts with the other statements of a write of several tables (a
 visit, its officers, the site's latest visit, the plan stop it completes, its dialogue): they
@@ -74,14 +75,25 @@ _STATEMENTS: dict = {}
 MAX_PARAMETERS = 60_000  # PostgreSQL takes at most 65,535 parameters in one statement
 
 
-def _statement(model: type[models.Model], connection) -> tuple[str, tuple, tuple]:
+@dataclass(frozen=True)
+class _Statement:
+    head: str  # INSERT INTO table (columns), and then the rows
+    fields: tuple
+    kinds: tuple  # what _as_is says of each field
+    # On PostgreSQL, the row source giving one array for each column (UNNEST), when every
+    # column's values can go in an array of its type; None otherwise.
+    arrays: str | None
+
+
+def _statement(model: type[models.Model], connection) -> _Statement:
     key = (model, connection.vendor)
     if key not in _STATEMENTS:
-        _STATEMENTS[key] = _build_statement(model, connection.ops.quote_name)
+        _STATEMENTS[key] = _build_statement(model, connection)
     return _STATEMENTS[key]
 
 
-def _build_statement(model: type[models.Model], quote) -> tuple[str, tuple, tuple]:
+def _build_statement(model: type[models.Model], connection) -> _Statement:
+    quote = connection.ops.quote_name
     fields = tuple(
         field
         for field in model._meta.concrete_fields
@@ -91,7 +103,23 @@ def _build_statement(model: type[models.Model], quote) -> tuple[str, tuple, tupl
     columns = ", ".join(quote(field.column) for field in fields)
     table = quote(model._meta.db_table)
     kinds = tuple(_as_is(field) for field in fields)
-    return f"INSERT INTO {table} ({columns}) VALUES ", fields, kinds  # noqa: S608
+    arrays = None
+    if connection.vendor == "postgresql" and all(_in_array(f, connection) for f in fields):
+        # The type without its size (varchar, not varchar(80)): an array cast never truncates.
+        types = [field.db_type(connection).split("(")[0] for field in fields]
+        casts = ", ".join(f"(%s)::{kind}[]" for kind in types)  # types of our own fields
+        arrays = f"SELECT * FROM UNNEST({casts})"  # noqa: S608
+    return _Statement(f"INSERT INTO {table} ({columns}) ", fields, kinds, arrays)  # noqa: S608
+
+
+def _in_array(field: models.Field, connection) -> bool:
+    """Whether a column's values can travel as one array of its type: a field of a built-in
+    type (an array or a geometry cannot nest in an array), whose placeholder is the plain one
+    for every value (the conditions of Django's own UNNEST inserts)."""
+    target = field.target_field if field.is_relation else field
+    return not hasattr(field, "get_placeholder") and (
+        target.get_internal_type() in connection.data_types
+    )
 
 
 class Batch:
@@ -182,7 +210,9 @@ class Batch:
         if returning and not isinstance(model._meta.pk, models.AutoField):
             raise ValueError("returning gives back automatic primary keys only")
         connection = self.connection
-        sql, fields, kinds = _statement(model, connection)
+        statement = _statement(model, connection)
+        fields, kinds = statement.fields, statement.kinds
+        sql = statement.head + "VALUES "
         rows = []
         marks = ["%s"] * len(fields)  # a Ref's column takes its subquery instead
         ref_columns: dict[int, str] | None = None  # the subquery of each such column
@@ -215,10 +245,22 @@ class Batch:
             for obj, row in zip(objects, rows, strict=True):  # SQLite before 3.35
                 self.readers[len(self.pending)] = _ids_of([obj], pk)
                 self.pending.append((sql + row_marks, row, "lastrowid"))
-        else:
+        elif statement.arrays and len(rows) > 1 and not ref_columns:
             # Over the network, one statement of many rows: a round trip and a plan for all of
             # them (executemany sends each row as a statement of its own, even when pipelined).
-            # The rows of a multi-row VALUES come back in its order (bulk_create relies on it).
+            # As one array for each column, it has as many parameters as columns whatever the
+            # rows: psycopg finds each placeholder of a statement in Python, at every execute
+            # (a VALUES list of 50 audit events: 700), and PostgreSQL plans it faster. The rows
+            # come back in the arrays' order (Django's bulk_create does the same and relies on
+            # it).
+            tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
+            if returning:
+                self.readers[len(self.pending)] = _ids_of(objects, pk)
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            self.execute(statement.head + statement.arrays + tail, columns)
+        else:
+            # A single row, or a column found by a subquery (a Ref): a multi-row VALUES, as
+            # many rows a statement as its parameters allow. Its rows come back in its order.
             tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
             limit = min(MAX_PARAMETERS, connection.features.max_query_params or MAX_PARAMETERS)
             per = max(1, limit // len(fields))

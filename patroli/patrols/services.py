@@ -116,6 +116,10 @@ def record_visit(
     # lock is then held while they run, not while Python prepares them.
     staged = _stage_visits(recorded_by, [item], clock_skew_s, lock_head=not photos)
     (visit,) = staged.visits
+    officers = item.officers or [recorded_by]
+    # Its event too, unless it names photos not stored yet: the chain's head, locked by the
+    # batch, is then held only while the event is chained.
+    event = None if photos else _visit_event(recorded_by, visit, officers, [])
     stored: list[VisitPhoto] = []
     # Optimistic: insert, and let the primary key report a copy that is already stored.
     try:
@@ -123,8 +127,7 @@ def record_visit(
             ((concerns, incidents),) = _write_visits(recorded_by, [item], staged)
             for photo in photos:
                 stored.append(store_photo(VisitPhoto(visit=visit), photo))
-            summary = _visit_summary(visit, item.officers or [recorded_by], stored)
-            audit.record(recorded_by, "visit.create", visit, after=summary, head=staged.head)
+            audit.append([event or _visit_event(recorded_by, visit, officers, stored)], staged.head)
     except IntegrityError:
         _delete_files(stored)
         if visit_id is not None and (existing := Visit.objects.filter(pk=visit_id).first()):
@@ -174,14 +177,16 @@ def record_visits(
         return []
     staged = _stage_visits(recorded_by, items, clock_skew_s, lock_head=True)  # no transaction yet
     visits = staged.visits
-    summaries = [
-        (visit, _visit_summary(visit, item.officers or [recorded_by], []))
+    # Their events too: the chain's head, locked by the batch, is held only while they are
+    # chained (benchmarks/audit_chain.py).
+    events = [
+        _visit_event(recorded_by, visit, item.officers or [recorded_by], [])
         for visit, item in zip(visits, items, strict=True)
     ]
     try:
         with transaction.atomic():
             _write_visits(recorded_by, items, staged)
-            audit.record_many(recorded_by, "visit.create", summaries, head=staged.head)
+            audit.append(events, staged.head)
     except IntegrityError:
         if not Visit.objects.filter(pk__in=[item.visit_id for item in items]).exists():
             raise  # not a copy stored meanwhile: a real error, nothing of the batch was written
@@ -192,9 +197,10 @@ def record_visits(
     return [(visit, True) for visit in visits]
 
 
-def _visit_summary(visit: Visit, officers: list, photos: list[VisitPhoto]) -> dict:
-    """What the audit trail keeps of a new visit: where, when, who and how much (the dialogue's
-    words stay in the visit; concerns and incidents have events of their own)."""
+def _visit_event(recorded_by, visit: Visit, officers: list, photos: list[VisitPhoto]):
+    """The audit event of a new visit, not chained yet (``audit.append`` does it): where, when,
+    who and how much (the dialogue's words stay in the visit; concerns and incidents have
+    events of their own)."""
     summary = audit.snapshot(
         visit, "site", "kind", "started_at", "ended_at", "lat", "lon", "far_from_site"
     )
@@ -202,7 +208,7 @@ def _visit_summary(visit: Visit, officers: list, photos: list[VisitPhoto]) -> di
     if visit.clock_skew_s is not None:
         summary["clock_skew_s"] = visit.clock_skew_s
     summary["photos"] = [str(photo.pk) for photo in photos]
-    return summary
+    return audit.prepare(recorded_by, "visit.create", visit, after=summary)
 
 
 def _delete_files(photos: list[VisitPhoto]) -> None:

@@ -207,3 +207,66 @@ def test_a_batch_that_fails_marks_nothing_stored_and_calls_nothing_back():
     assert row._state.adding and not called
     batch.send()  # nothing left of it to send again
     assert not Appeal.objects.filter(code="baru").exists() and not called
+
+
+# Texts that an array literal must quote or escape (PostgreSQL sends many rows as an array for
+# each column): quotes, braces, commas, backslashes, the word NULL, an empty text, a newline.
+AWKWARD = ['Kata "kutip", {kurung}', "garis\\miring", "NULL", "", "baris\nbaru", "Désa ✓ O'Brien"]
+
+
+def test_many_rows_are_stored_as_the_orm_stores_them_whatever_their_values(world):
+    from datetime import UTC, datetime
+
+    from patroli.patrols.models import Dialogue, Visit
+
+    visits = [
+        Visit(
+            site=world.pps_bumi,
+            unit=world.sepaku,
+            recorded_by=world.officer,
+            started_at=datetime(2024, 1, 23, 2, 15, 30, 123000, tzinfo=UTC),
+            ended_at=None if i % 2 else datetime(2024, 1, 23, 3, i, tzinfo=UTC),
+            lat=None if i % 3 == 0 else -0.5 - i / 7,
+            lon=None if i % 3 == 0 else 116.25 + i / 7,
+            far_from_site=bool(i % 2),
+            search_text=text,
+            attendees=None if i == 0 else i,
+        )
+        for i, text in enumerate(AWKWARD)
+    ]
+    dialogues = [
+        Dialogue(visit=visit, topics=[text, {"a": [1, 2.5, None]}], notes=text, attendees=i)
+        for i, (visit, text) in enumerate(zip(visits, AWKWARD, strict=True))
+    ]
+    with CaptureQueriesContext(connection) as queries, Batch(Visit) as batch:
+        batch.insert(Visit, visits)
+        batch.insert(Dialogue, dialogues, returning=True)
+    if connection.vendor == "postgresql":
+        (sent,) = queries.captured_queries
+        assert sent["sql"].count("UNNEST(") == 2
+    fields = [f.attname for f in Visit._meta.concrete_fields]
+    for visit in visits:
+        stored = Visit.objects.get(pk=visit.pk)
+        assert [getattr(stored, f) for f in fields] == [getattr(visit, f) for f in fields]
+    # The ids came back in the rows' order: each dialogue's own.
+    stored = {d.pk: d for d in Dialogue.objects.filter(visit__in=visits)}
+    for dialogue, text in zip(dialogues, AWKWARD, strict=True):
+        assert stored[dialogue.pk].visit_id == dialogue.visit_id
+        assert stored[dialogue.pk].topics == [text, {"a": [1, 2.5, None]}]
+        assert stored[dialogue.pk].notes == text
+
+
+def test_rows_with_a_ref_column_are_inserted_as_a_values_list():
+    from patroli.core.bulk import Ref
+
+    insert_rows(Appeal, [appeal("induk", order=9)])
+    rows = [
+        {"code": f"anak-{i}", "title": "A", "text": ".", "order": Ref(Appeal, "code", "induk")}
+        for i in range(3)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(Appeal, rows)
+    assert "UNNEST" not in queries.captured_queries[0]["sql"]
+    stored = Appeal.objects.filter(code__startswith="anak-").values_list("order", flat=True)
+    induk = Appeal.objects.get(code="induk").pk
+    assert list(stored) == [induk] * 3

@@ -105,7 +105,8 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
     kinds = tuple(_as_is(field) for field in fields)
     arrays = None
     if connection.vendor == "postgresql" and all(_in_array(f, connection) for f in fields):
-        # The type without its size (varchar, not varchar(80)): an array cast never truncates.
+        # The type without its size (varchar, not varchar(80)): a cast to varchar(80) would cut
+        # a longer text silently, where the column refuses it, as it refuses it from VALUES.
         types = [field.db_type(connection).split("(")[0] for field in fields]
         casts = ", ".join(f"(%s)::{kind}[]" for kind in types)  # types of our own fields
         arrays = f"SELECT * FROM UNNEST({casts})"  # noqa: S608
@@ -249,8 +250,9 @@ class Batch:
             # Over the network, one statement of many rows: a round trip and a plan for all of
             # them (executemany sends each row as a statement of its own, even when pipelined).
             # As one array for each column, it has as many parameters as columns whatever the
-            # rows: psycopg finds each placeholder of a statement in Python, at every execute
-            # (a VALUES list of 50 audit events: 700), and PostgreSQL plans it faster. The rows
+            # rows: psycopg finds each placeholder of a long statement in Python at every
+            # execute (a VALUES list of 50 audit events has 700), and PostgreSQL plans it
+            # faster. The rows
             # come back in the arrays' order (Django's bulk_create does the same and relies on
             # it).
             tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""

@@ -270,3 +270,14 @@ def test_rows_with_a_ref_column_are_inserted_as_a_values_list():
     stored = Appeal.objects.filter(code__startswith="anak-").values_list("order", flat=True)
     induk = Appeal.objects.get(code="induk").pk
     assert list(stored) == [induk] * 3
+
+
+def test_a_text_longer_than_its_column_is_refused_among_many_rows_not_cut():
+    from django.db import DataError
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite stores a text of any length in a varchar column")
+    too_long = "x" * (Appeal._meta.get_field("code").max_length + 1)
+    with pytest.raises(DataError), transaction.atomic():
+        insert_rows(Appeal, [appeal("pendek"), appeal(too_long)])
+    assert not Appeal.objects.filter(code__in=["pendek", too_long, too_long[:-1]]).exists()

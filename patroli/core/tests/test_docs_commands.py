@@ -43,7 +43,8 @@ LINES = documented()
 
 def test_the_guides_hold_the_command_lines_of_production():
     names = {name for _guide, name, _args in LINES}
-    assert {"serve", "db_worker", "compute-risk", "prune-audit", "prune_db_task_results"} <= names
+    production = {"serve", "db_worker", "compute-risk", "prune-audit", "clearsessions"}
+    assert production | {"prune_db_task_results", "send-daily-report"} <= names
 
 
 @pytest.mark.parametrize(

@@ -280,3 +280,25 @@ def test_a_list_of_units_and_an_empty_one(world, places):
     assert SiteStatuses(both, now=NOW, status=NEVER).count() == 2
     assert coverage_summary([], now=NOW).total.total == 0
     assert SiteStatuses([], now=NOW).count() == 0 and every([]) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-01-23 02:15:30.123456", "2024-01-23 02:15:30", "2024-01-23T02:15:30.5+08:00"]
+)
+def test_a_time_read_as_text_is_the_time_djangos_converter_gives(world, text):
+    from django.db import connection
+
+    from patroli.patrols.coverage import _Scope
+
+    scope = _Scope(world.sepaku, NOW)
+    read = scope.datetime(text)
+    expected = datetime.fromisoformat(text)
+    if expected.tzinfo is None:
+        expected = expected.replace(tzinfo=connection.timezone)
+    assert read == expected and read.utcoffset() == expected.utcoffset()
+    if connection.vendor == "sqlite":  # the converter of the backend that answers text
+        django = connection.ops.convert_datetimefield_value(text, None, connection)
+        assert read == django and read.tzinfo == django.tzinfo
+    aware = datetime(2024, 1, 23, 2, 15, tzinfo=UTC)
+    assert scope.datetime(aware) is aware and scope.datetime(None) is None
+    assert scope.datetime(aware.replace(tzinfo=None)) == aware

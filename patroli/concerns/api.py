@@ -190,7 +190,7 @@ def list_categories(request):
 def list_concerns(request, filters: Query[ConcernQuery]):
     concern_filter = ConcernFilter(**filters.dict())
     concerns = concern_filter.apply(visible(Concern.objects.all(), request.auth))
-    return Built(concern_rows(concerns), concern_out)
+    return Built(concerns, concern_rows(concerns), concern_out)
 
 
 @router.post("/concerns", response={200: ConcernOut, 201: ConcernOut})

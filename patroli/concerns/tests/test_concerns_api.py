@@ -476,3 +476,17 @@ def test_a_page_of_concerns_is_four_queries_whatever_its_length(
         None,
         world.officer.username,
     }
+
+
+def test_the_count_of_a_list_reads_the_concerns_alone(world, api, queue):
+    """The page joins each concern's category, village and assignee for its columns; the count
+    needs none of them (they are one row each, and cost a join for every concern found)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api(world.commander).get("/api/v1/concerns", {"q": "sembako"}).json()
+    assert body["count"] == 2 and len(body["items"]) == 2
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    for table in ("concerns_category", "regions_region", "units_officer"):
+        assert table not in count

@@ -146,16 +146,11 @@ def main() -> None:
     from django.test import Client
 
     from patroli.audit.services import _head_sql
-    from patroli.patrols.models import Appeal, Visit
 
     if connection.vendor != "postgresql":
         raise SystemExit("PostgreSQL only: on SQLite, one server's write transactions take turns")
-    if not Visit.objects.exists():
-        raise SystemExit("the database holds no generated country: run benchmarks/suite.py first")
-    world = suite.pick_world(suite.SIZES[args.size])
-    codes = list(
-        Appeal.objects.filter(active=True).order_by("code").values_list("code", flat=True)[:2]
-    )
+    world = suite.generated_world(args.size)
+    codes = suite.appeal_codes()
     client = Client(headers={"Authorization": f"Bearer {world.officer_token}"})
     suite.RUN_SALT = f":chain:{uuid.uuid4().hex}"
     holds = Holds(connection, _head_sql(connection))

@@ -75,14 +75,10 @@ def main() -> None:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.test import Client
 
-    from patroli.patrols.models import Appeal, Visit
+    from patroli.patrols.models import Visit
 
-    if not Visit.objects.exists():
-        raise SystemExit("the database holds no generated country: run benchmarks/suite.py first")
-    world = suite.pick_world(suite.SIZES[args.size])
-    codes = list(
-        Appeal.objects.filter(active=True).order_by("code").values_list("code", flat=True)[:2]
-    )
+    world = suite.generated_world(args.size)
+    codes = suite.appeal_codes()
     client = Client(headers={"Authorization": f"Bearer {world.officer_token}"})
     spent: dict[str, float] = defaultdict(float)
     for label, (module_name, owner, attribute) in PARTS.items():

@@ -957,12 +957,28 @@ def measure_ingest(world: World, server: LiveServer, url: str, count: int) -> di
     )
 
 
-def measure_single_post(world: World, server: LiveServer, per_thread: int) -> dict:
-    from patroli.patrols.models import Appeal, Visit
+def appeal_codes() -> list[str]:
+    """The appeals that the visits of the write rows give: the first two active ones."""
+    from patroli.patrols.models import Appeal
 
-    codes = list(
-        Appeal.objects.filter(active=True).order_by("code").values_list("code", flat=True)[:2]
-    )
+    active = Appeal.objects.filter(active=True).order_by("code")
+    return list(active.values_list("code", flat=True)[:2])
+
+
+def generated_world(size: str) -> World:
+    """The world of a database that this suite generated at ``size`` before (for the scripts
+    that work on one: post_parts.py, audit_chain.py)."""
+    from patroli.patrols.models import Visit
+
+    if not Visit.objects.exists():
+        raise SystemExit("the database holds no generated country: run benchmarks/suite.py first")
+    return pick_world(SIZES[size])
+
+
+def measure_single_post(world: World, server: LiveServer, per_thread: int) -> dict:
+    from patroli.patrols.models import Visit
+
+    codes = appeal_codes()
     # Short rounds taken in turn (the API's, then the floor's), so that a change of the
     # machine's load hits both alike: the same requests as two long rounds, less noise.
     rounds, seconds = 6, {"api": 0.0, "floor": 0.0}

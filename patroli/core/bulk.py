@@ -240,6 +240,7 @@ class Batch:
             marks[i] = mark
         row_marks = "(" + ", ".join(marks) + ")"
         pk = model._meta.pk
+        tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
         if connection.vendor == "sqlite" and not returning:
             self.executemany(sql + row_marks, rows)  # one prepared statement, run for each row
         elif returning and not connection.features.can_return_columns_from_insert:
@@ -252,10 +253,8 @@ class Batch:
             # As one array for each column, it has as many parameters as columns whatever the
             # rows: psycopg finds each placeholder of a long statement in Python at every
             # execute (a VALUES list of 50 audit events has 700), and PostgreSQL plans it
-            # faster. The rows
-            # come back in the arrays' order (Django's bulk_create does the same and relies on
-            # it).
-            tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
+            # faster. The rows come back in the arrays' order (Django's bulk_create does the
+            # same and relies on it).
             if returning:
                 self.readers[len(self.pending)] = _ids_of(objects, pk)
             columns = [list(column) for column in zip(*rows, strict=True)]
@@ -263,7 +262,6 @@ class Batch:
         else:
             # A single row, or a column found by a subquery (a Ref): a multi-row VALUES, as
             # many rows a statement as its parameters allow. Its rows come back in its order.
-            tail = f" RETURNING {connection.ops.quote_name(pk.column)}" if returning else ""
             limit = min(MAX_PARAMETERS, connection.features.max_query_params or MAX_PARAMETERS)
             per = max(1, limit // len(fields))
             for start in range(0, len(rows), per):

@@ -32,7 +32,7 @@ class Built:
 
     def __init__(self, records, rows, build):
         self.records = records
-        self.queryset = rows
+        self.rows = rows
         self.build = build
 
     def all(self) -> "Built":  # django-ninja counts ``all().count()``
@@ -42,4 +42,4 @@ class Built:
         return self.records.count()
 
     def __getitem__(self, index: slice) -> list:
-        return [self.build(row) for row in self.queryset[index]]
+        return [self.build(row) for row in self.rows[index]]

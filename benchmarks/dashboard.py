@@ -204,13 +204,21 @@ def baseline_count(path: str, days: int):
     from patroli.dashboard.scope import day_bounds
 
     p = "?" if connection.vendor == "sqlite" else "%s"
+    # The subtree as the application writes it (units.models.PathStartsWith).
+    if connection.vendor == "sqlite":
+        units, unit_params = (
+            f"u.path >= {p} AND u.path < {p}",
+            (path, path[:-1] + chr(ord(path[-1]) + 1)),
+        )
+    else:
+        units, unit_params = f"u.path LIKE {p}", (path + "%",)
     sql = (
         "SELECT COUNT(*) FROM patrols_visit v JOIN units_unit u ON u.id = v.unit_id "
-        f"WHERE u.path LIKE {p} AND v.started_at >= {p} AND v.started_at < {p}"
+        f"WHERE {units} AND v.started_at >= {p} AND v.started_at < {p}"
     )
     begin, finish = day_bounds(END - dt.timedelta(days=days - 1), END)
     params = (
-        path + "%",
+        *unit_params,
         connection.ops.adapt_datetimefield_value(begin),
         connection.ops.adapt_datetimefield_value(finish),
     )

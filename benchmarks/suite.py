@@ -487,15 +487,12 @@ def measure_risk(world: World, raw: Raw, repeat: int) -> list[dict]:
 
 
 def under(raw: Raw, path: str) -> tuple[str, list]:
-    """The units of a subtree, by the index on their path: on SQLite, whose LIKE ignores case
-    and so cannot use that index, with the range of paths that start with this one (as
-    patrols/coverage.py does); without it SQLite picked plans that read every region or unit."""
+    """The units of a subtree, as the application writes it (units.models.PathStartsWith): on
+    SQLite, the range of the paths that start with this one, by the index on the path (SQLite's
+    LIKE ignores case, so it can use no index, and prepares its statement again at each run);
+    elsewhere a LIKE."""
     if raw.vendor == "sqlite":
-        return "u.path LIKE %s AND u.path >= %s AND u.path < %s", [
-            path + "%",
-            path,
-            path[:-1] + chr(ord(path[-1]) + 1),
-        ]
+        return "u.path >= %s AND u.path < %s", [path, path[:-1] + chr(ord(path[-1]) + 1)]
     return "u.path LIKE %s", [path + "%"]
 
 
@@ -616,6 +613,7 @@ def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path
 
     words = query_words(query)
     ties = f"t.{newest} DESC, t.id DESC"
+    units, unit_args = under(raw, path)
     if raw.vendor == "postgresql":
         text = " || ' ' || ".join(f"t.{c}" for c in columns)
         words_only = f"regexp_replace({text}, '[^A-Za-z0-9]+', ' ', 'g')"
@@ -625,24 +623,24 @@ def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path
         term = " ".join(words)
         count_sql = (
             f"SELECT COUNT(*) FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE u.path LIKE %s AND {match}"
+            f" WHERE {units} AND {match}"
         )
         page_sql = (
             f"SELECT t.* FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE u.path LIKE %s AND {match} ORDER BY {rank}, {ties} LIMIT 100"
+            f" WHERE {units} AND {match} ORDER BY {rank}, {ties} LIMIT 100"
         )
-        count_args, page_args = [path + "%", term], [path + "%", term, term]
+        count_args, page_args = [*unit_args, term], [*unit_args, term, term]
     else:
         fts = f"{table}_fts"
         key = "rowid" if table == "concerns_concern" else "ref"
         term = "search_stems : (" + " ".join(f'"{stem(w)}"' for w in words) + ")"
         joined = (
             f"FROM {fts} f JOIN {table} t ON t.id = f.{key} JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE {fts} MATCH %s AND u.path LIKE %s"
+            f" WHERE {fts} MATCH %s AND {units}"
         )
         count_sql = f"SELECT COUNT(*) {joined}"
         page_sql = f"SELECT t.* {joined} ORDER BY f.rank, {ties} LIMIT 100"
-        count_args = page_args = [term, path + "%"]
+        count_args = page_args = [term, *unit_args]
 
     def call() -> tuple[int, list[str]]:
         (n,) = raw.fetch(count_sql, count_args)[0]
@@ -715,11 +713,12 @@ def visits_count(raw: Raw, path: str | None, begin: dt.datetime, finish: dt.date
         sql = "SELECT COUNT(*) FROM patrols_visit v WHERE v.started_at >= %s AND v.started_at < %s"
         params = [raw.time(begin), raw.time(finish)]
     else:
+        units, unit_args = under(raw, path)
         sql = (
             "SELECT COUNT(*) FROM patrols_visit v JOIN units_unit u ON u.id = v.unit_id"
-            " WHERE u.path LIKE %s AND v.started_at >= %s AND v.started_at < %s"
+            f" WHERE {units} AND v.started_at >= %s AND v.started_at < %s"  # noqa: S608
         )
-        params = [path + "%", raw.time(begin), raw.time(finish)]
+        params = [*unit_args, raw.time(begin), raw.time(finish)]
 
     def call() -> int:
         return raw.fetch(sql, params)[0][0]

@@ -38,7 +38,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from patroli.sites.models import Site
-from patroli.units.models import Unit
+from patroli.units.models import PathStartsWith, Unit
 
 from .planning import FALLBACK_RISK
 
@@ -245,18 +245,18 @@ class _Scope:
     def __init__(self, units, now: datetime):
         self.connection = connections[router.db_for_read(Site)]
         self.empty = False
-        if isinstance(units, Unit):  # the common case: one LIKE on the unit's path
-            like = self.connection.operators["startswith"] % "%s"
-            self.units_sql = f"SELECT id FROM {self.table(Unit)} WHERE path {like}"  # noqa: S608
-            self.units_params = [self.connection.ops.prep_for_like_query(units.path) + "%"]
-            if self.connection.vendor == "sqlite":
-                # SQLite's LIKE ignores case and its index on path does not, so the LIKE alone
-                # read every unit. A range narrows the index: in SQLite's binary collation it
-                # holds exactly the paths that start with this one, case and all, as a LIKE
-                # does on PostgreSQL.
-                self.units_sql += " AND path >= %s AND path < %s"
-                path = units.path
-                self.units_params += [path, path[:-1] + chr(ord(path[-1]) + 1)]
+        if isinstance(units, Unit):  # the common case: the unit's subtree, by its path
+            # As the ORM writes path__startswith (units.models.PathStartsWith): on SQLite the
+            # range of the paths that start with this one, elsewhere a LIKE.
+            table = self.table(Unit)
+            beyond = PathStartsWith.beyond(units.path)
+            if self.connection.vendor == "sqlite" and beyond is not None:
+                self.units_sql = f"SELECT id FROM {table} WHERE path >= %s AND path < %s"  # noqa: S608
+                self.units_params = [units.path, beyond]
+            else:
+                like = self.connection.operators["startswith"] % "%s"
+                self.units_sql = f"SELECT id FROM {table} WHERE path {like}"  # noqa: S608
+                self.units_params = [self.connection.ops.prep_for_like_query(units.path) + "%"]
         else:
             if not isinstance(units, QuerySet):
                 units = Unit.objects.filter(pk__in=[u.pk for u in units])

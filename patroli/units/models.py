@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Length
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,6 +71,46 @@ class Unit(models.Model):
 
     def subtree(self) -> models.QuerySet["Unit"]:
         return Unit.objects.filter(path__startswith=self.path)
+
+
+class PathStartsWith(StartsWith):
+    """``path__startswith`` on a unit's path (the access gate's subtree), case-sensitive on
+    every database.
+
+    Django writes ``startswith`` on SQLite as ``LIKE %s ESCAPE '\\'``, which there ignores
+    case: ``polsek-a/`` also matched the subtree of a unit coded ``POLSEK-A`` (codes are slugs,
+    and unique only as written), which PostgreSQL's LIKE does not. SQLite also prepares a
+    statement with such a LIKE again at each run (its LIKE optimisation depends on the pattern):
+    0.1 ms of a Polsek's coverage count of 0.2 (benchmarks/suite.py).
+
+    On SQLite this is the range of the paths that start with the prefix instead: in its binary
+    collation (UTF-8 bytes, in code point order), exactly those. The range is written on
+    ``+path``, which keeps the index on the path out of it, as it was of the LIKE: given that
+    index, SQLite went from the units to their records, and a Polda's dashboard counted its
+    concerns in 25 ms instead of 2 (by their date). The units are few; the records' own
+    indexes choose better.
+    """
+
+    @staticmethod
+    def beyond(prefix: str) -> str | None:
+        """The least text above every text that starts with ``prefix`` (None when there is
+        none to write: an empty prefix, or one ending in the last character before the
+        surrogates or in the very last)."""
+        if not prefix or ord(prefix[-1]) >= 0xD7FF:
+            return None
+        return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+    def as_sqlite(self, compiler, connection):
+        prefix = self.rhs
+        if not self.rhs_is_direct_value() or not isinstance(prefix, str):
+            return super().as_sql(compiler, connection)
+        if (beyond := self.beyond(prefix)) is None:
+            return super().as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"(+{lhs} >= %s AND +{lhs} < %s)", [*lhs_params, prefix, *lhs_params, beyond]
+
+
+Unit._meta.get_field("path").register_lookup(PathStartsWith)
 
 
 class Officer(AbstractUser):

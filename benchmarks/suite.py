@@ -608,7 +608,9 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
 def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path: str, query: str):
     """The same full-text question in plain SQL: how many of the unit's rows match, and the
     first page (100) in the API's order (best first, equal ranks newest first), with every
-    column."""
+    column: the page's keys in that order, then their rows (on SQLite a quarter faster than
+    sorting the rows whole for a common word, as core.pagination.Built found; alike on
+    PostgreSQL)."""
     from patroli.core.search import query_words, stem
 
     words = query_words(query)
@@ -626,7 +628,7 @@ def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path
             f" WHERE {units} AND {match}"
         )
         page_sql = (
-            f"SELECT t.* FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
+            f"SELECT t.id FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
             f" WHERE {units} AND {match} ORDER BY {rank}, {ties} LIMIT 100"
         )
         count_args, page_args = [*unit_args, term], [*unit_args, term, term]
@@ -639,13 +641,16 @@ def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path
             f" WHERE {fts} MATCH %s AND {units}"
         )
         count_sql = f"SELECT COUNT(*) {joined}"
-        page_sql = f"SELECT t.* {joined} ORDER BY f.rank, {ties} LIMIT 100"
+        page_sql = f"SELECT t.id {joined} ORDER BY f.rank, {ties} LIMIT 100"
         count_args = page_args = [term, *unit_args]
 
     def call() -> tuple[int, list[str]]:
         (n,) = raw.fetch(count_sql, count_args)[0]
-        page = raw.fetch(page_sql, page_args)
-        return n, [str(row[0]).replace("-", "") for row in page]  # id: the first column
+        keys = [key for (key,) in raw.fetch(page_sql, page_args)]
+        marks = ", ".join(["%s"] * len(keys))
+        rows = raw.fetch(f"SELECT * FROM {table} WHERE id IN ({marks})", keys) if keys else []
+        found = {row[0]: row for row in rows}  # id: the first column
+        return n, [str(found[key][0]).replace("-", "") for key in keys]
 
     return call
 

@@ -189,8 +189,8 @@ def list_categories(request):
 @paginate
 def list_concerns(request, filters: Query[ConcernQuery]):
     concern_filter = ConcernFilter(**filters.dict())
-    concerns = concern_filter.apply(visible(Concern.objects.all(), request.auth))
-    return Built(concerns, concern_rows(concerns), concern_out)
+    scope = visible(Concern.objects.all(), request.auth)
+    return Built(concern_filter.apply(scope), concern_rows, concern_out, scope=scope)
 
 
 @router.post("/concerns", response={200: ConcernOut, 201: ConcernOut})

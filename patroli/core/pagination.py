@@ -22,18 +22,26 @@ class LimitOffset(LimitOffsetPagination):
 
 
 class Built:
-    """A queryset whose page is built into answers: what django-ninja's pagination counts
+    """A list whose page is built into answers: what django-ninja's pagination counts
     (``count()``) and slices, each row of the slice passed through ``build``.
 
-    ``rows`` is ``records`` read as rows (``values_list``). The count is of ``records``: the
-    joins that the rows' columns need (a name from another table) stay out of it, and cost
-    nothing there (a search matching 10,000 concerns: 12 ms counted through the rows' joins,
-    against 7 without, on SQLite)."""
+    ``records`` is the list (filtered, ordered, through the access gate); ``rows`` reads a
+    queryset of the same model as rows (``values_list``, the primary key first); ``scope`` is
+    the gate's queryset before the list's filters.
 
-    def __init__(self, records, rows, build):
+    The count is of ``records`` alone: the joins that the rows' columns need (a name from
+    another table) stay out of it (a search matching 10,000 concerns: 12 ms counted through
+    the rows' joins, against 7 without, on SQLite). A page is read in two steps: the keys of
+    the page from ``records``, in its order, then their rows from ``scope`` by key. Sorted
+    whole, every match went through the sort with all its columns and joins, for the 100 kept:
+    24 ms for that search's first page on SQLite, against 14 for its keys and under 1 for
+    their rows."""
+
+    def __init__(self, records, rows, build, *, scope):
         self.records = records
         self.rows = rows
         self.build = build
+        self.scope = scope
 
     def all(self) -> "Built":  # django-ninja counts ``all().count()``
         return self
@@ -42,4 +50,9 @@ class Built:
         return self.records.count()
 
     def __getitem__(self, index: slice) -> list:
-        return [self.build(row) for row in self.rows[index]]
+        keys = list(self.records.values_list("pk", flat=True)[index])
+        if not keys:
+            return []
+        found = {row[0]: row for row in self.rows(self.scope.filter(pk__in=keys).order_by())}
+        # A record gone between the two reads is left out of the page.
+        return [self.build(found[key]) for key in keys if key in found]

@@ -166,6 +166,30 @@ def test_search_finds_indonesian_word_forms(world, api, queue, q):
     assert ids(api(world.officer).get("/api/v1/concerns", {"q": q})) == {queue["bumi"].pk}
 
 
+def test_a_page_of_a_search_keeps_its_order(world, api, queue):
+    """The page is read as its keys, in the search's order, then their rows (core.pagination
+    .Built): the rows come back in the keys' order, best match first, not in the table's."""
+    from patroli.core.search import full_text_search
+
+    texts = [
+        "Sembako dibagikan.",  # short: the best match
+        "Sembako di pasar, sembako di balai desa, sembako di rumah ketua RT.",
+        "Warga melapor ada pembagian sembako oleh tim sukses di dekat TPS 003 pada malam hari.",
+    ]
+    for text in texts:
+        concern_in(BUMI_HARAPAN, "politik-uang", description=text)
+    client = api(world.commander)
+    expected = list(full_text_search(Concern.objects.all(), "sembako").values_list("pk", flat=True))
+    assert len(expected) == 5 and expected not in (sorted(expected), sorted(expected)[::-1])
+    whole = [
+        item["id"] for item in client.get("/api/v1/concerns", {"q": "sembako"}).json()["items"]
+    ]
+    assert whole == expected
+    second = client.get("/api/v1/concerns", {"q": "sembako", "limit": 2, "offset": 2}).json()
+    assert [item["id"] for item in second["items"]] == expected[2:4]
+    assert second["count"] == 5
+
+
 def test_search_needs_every_word(world, api, queue):
     client = api(world.commander)
     assert ids(client.get("/api/v1/concerns", {"q": "pembagian pasar"})) == {queue["petung"].pk}
@@ -459,17 +483,17 @@ def test_anonymous_is_401(world, queue):
     assert queue["bumi"].status == Status.RECEIVED
 
 
-def test_a_page_of_concerns_is_four_queries_whatever_its_length(
+def test_a_page_of_concerns_is_five_queries_whatever_its_length(
     world, api, queue, django_assert_num_queries
 ):
-    """The token (read, and its last use written), the count and the page: no query per
-    concern (the page is one row of columns per concern, joined to its category, village and
-    assignee)."""
+    """The token (read, and its last use written), the count, the page's keys and their rows:
+    no query per concern (the rows are one row of columns per concern, joined to its
+    category, village and assignee)."""
     assign_concern(
         concern=queue["bumi"], actor=world.kapolsek, unit=world.sepaku, officer=world.officer
     )
     client = api(world.commander)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get("/api/v1/concerns")
     assert len(response.json()["items"]) == 4
     assert {item["assigned_to"] for item in response.json()["items"]} == {

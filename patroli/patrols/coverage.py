@@ -246,8 +246,9 @@ class _Scope:
         self.connection = connections[router.db_for_read(Site)]
         self.empty = False
         if isinstance(units, Unit):  # the common case: the unit's subtree, by its path
-            # As the ORM writes path__startswith (units.models.PathStartsWith): on SQLite the
-            # range of the paths that start with this one, elsewhere a LIKE.
+            # Case-sensitive, as units.models.PathStartsWith: on SQLite the range of the paths
+            # that start with this one (here by the index on the path: the units are read
+            # first, then their sites by theirs), elsewhere a LIKE.
             table = self.table(Unit)
             beyond = PathStartsWith.beyond(units.path)
             if self.connection.vendor == "sqlite" and beyond is not None:

@@ -605,21 +605,23 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
 # -- search ------------------------------------------------------------------------------------
 
 
-def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path: str, query: str):
+def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
     """The same full-text question in plain SQL: how many of the unit's rows match, and the
     first page (100) in the API's order (best first, equal ranks newest first), with every
-    column: the page's keys in that order, then their rows (on SQLite a quarter faster than
-    sorting the rows whole for a common word, as core.pagination.Built found; alike on
+    column: the page's keys in that order, then their rows, as core.pagination.Built reads a
+    page (on SQLite a quarter faster than sorting the rows whole for a common word; alike on
     PostgreSQL)."""
     from patroli.core.search import query_words, stem
 
     words = query_words(query)
     ties = f"t.{newest} DESC, t.id DESC"
     units, unit_args = under(raw, path)
+    # Every column of the model's (the id first), not the stored document.
+    with raw.connection.cursor() as cursor:
+        described = raw.connection.introspection.get_table_description(cursor, table)
+    fields = ", ".join(c.name for c in described if c.name != "search_vector")
     if raw.vendor == "postgresql":
-        text = " || ' ' || ".join(f"t.{c}" for c in columns)
-        words_only = f"regexp_replace({text}, '[^A-Za-z0-9]+', ' ', 'g')"
-        document = f"to_tsvector('indonesian'::regconfig, {words_only})"
+        document = "t.search_vector"  # the stored to_tsvector of the columns (core/search.py)
         match = f"{document} @@ plainto_tsquery('indonesian'::regconfig, %s)"
         rank = f"ts_rank({document}, plainto_tsquery('indonesian'::regconfig, %s), 1) DESC"
         term = " ".join(words)
@@ -648,7 +650,9 @@ def search_sql(raw: Raw, table: str, columns: tuple[str, ...], newest: str, path
         (n,) = raw.fetch(count_sql, count_args)[0]
         keys = [key for (key,) in raw.fetch(page_sql, page_args)]
         marks = ", ".join(["%s"] * len(keys))
-        rows = raw.fetch(f"SELECT * FROM {table} WHERE id IN ({marks})", keys) if keys else []
+        rows = (
+            raw.fetch(f"SELECT {fields} FROM {table} WHERE id IN ({marks})", keys) if keys else []
+        )
         found = {row[0]: row for row in rows}  # id: the first column
         return n, [str(found[key][0]).replace("-", "") for key in keys]
 
@@ -660,16 +664,9 @@ def measure_search(world: World, raw: Raw, repeat: int) -> list[dict]:
 
     client = Client(headers={"Authorization": f"Bearer {world.commander_token}"})
     rows = []
-    for label, route, table, columns, newest, queries in (
-        (
-            "concerns",
-            "concerns",
-            "concerns_concern",
-            ("description", "address"),
-            "created_at",
-            CONCERN_QUERIES,
-        ),
-        ("visits", "visits", "patrols_visit", ("search_text",), "started_at", VISIT_QUERIES),
+    for label, route, table, newest, queries in (
+        ("concerns", "concerns", "concerns_concern", "created_at", CONCERN_QUERIES),
+        ("visits", "visits", "patrols_visit", "started_at", VISIT_QUERIES),
     ):
         per_query = []
         for query in queries:
@@ -681,7 +678,7 @@ def measure_search(world: World, raw: Raw, repeat: int) -> list[dict]:
                     raise SystemExit(f"{url} answered {response.status_code}")
                 return response
 
-            base = search_sql(raw, table, columns, newest, world.polda.path, query)
+            base = search_sql(raw, table, newest, world.polda.path, query)
             found, first = base()
             answer = get().json()
             if answer["count"] != found:

@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from operator import itemgetter
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -190,7 +191,13 @@ def list_categories(request):
 def list_concerns(request, filters: Query[ConcernQuery]):
     concern_filter = ConcernFilter(**filters.dict())
     scope = visible(Concern.objects.all(), request.auth)
-    return Built(concern_filter.apply(scope), concern_rows, concern_out, scope=scope)
+    return Built(
+        concern_filter.apply(scope),
+        scope=scope,
+        rows=concern_rows,
+        key=itemgetter(0),
+        build=concern_out,
+    )
 
 
 @router.post("/concerns", response={200: ConcernOut, 201: ConcernOut})

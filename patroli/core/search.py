@@ -17,12 +17,19 @@ One text pipeline, two engines:
 * Every query word must match (AND); no prefixes, no phrases, no operators. A query is cut to
   ``MAX_QUERY_CHARS`` characters and ``MAX_QUERY_WORDS`` words.
 
-Engines: on PostgreSQL a GIN index on ``to_tsvector('indonesian', <the model's
-search_columns>)``, queried with ``plainto_tsquery`` and ranked with ``ts_rank``; on SQLite an
-FTS5 table ``<table>_fts`` over the model's ``search_stems`` column, kept by triggers, queried
-with ``MATCH`` (every stem quoted) and ranked with bm25. A searchable model declares
-``search_columns`` and has a ``search_stems`` column written with :func:`stems_column`; its
-queryset's ``search()`` calls :func:`full_text_search`.
+Engines: on PostgreSQL a stored generated column ``search_vector``, ``to_tsvector('indonesian',
+<the model's search_columns>)``, with a GIN index, queried with ``plainto_tsquery`` and ranked
+with ``ts_rank``; on SQLite an FTS5 table ``<table>_fts`` over the model's ``search_stems``
+column, kept by triggers, queried with ``MATCH`` (every stem quoted) and ranked with bm25. A
+searchable model declares ``search_columns`` and has a ``search_stems`` column written with
+:func:`stems_column`; its queryset's ``search()`` calls :func:`full_text_search`.
+
+The column is stored because ranking reads the document of every match: computed from the
+text, a common word over a Polda's visits took 780 ms for its first page, against 60 ms read
+from the column (benchmarks/suite.py). Neither it nor the SQLite table is in the models: the
+ORM never reads or writes it. PostgreSQL refuses to change the type of a column that a
+generated column reads: a migration altering one of ``search_columns`` must first run
+:func:`uninstall_index` and then :func:`install_index` again.
 """
 
 # SQL is built here from table and column names of the models, quoted; what users type is
@@ -41,13 +48,13 @@ from django.db.models import (
     AutoField,
     BigAutoField,
     BooleanField,
-    F,
     Field,
     FloatField,
     Func,
     QuerySet,
 )
 from django.db.models import Model as DjangoModel
+from django.db.models.expressions import Col
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 20
@@ -59,11 +66,12 @@ _SCIENTIFIC = re.compile(r"(\d+e\d+)([a-z].*)")
 _stemmer = snowballstemmer.stemmer("indonesian")
 
 # The text PostgreSQL indexes and searches; {text} is the model's search_columns joined with
-# spaces. The GIN index is built from this template too, so that the planner recognises it.
+# spaces. The stored column search_vector is this.
 _PG_DOCUMENT = (
     "to_tsvector('indonesian'::regconfig, regexp_replace({text}, '[^A-Za-z0-9]+', ' ', 'g'))"
 )
 _PG_QUERY = "plainto_tsquery('indonesian'::regconfig, %%s)"  # in a Func template
+PG_VECTOR = "search_vector"
 
 
 def _load_stopwords() -> frozenset[str]:
@@ -128,12 +136,7 @@ def full_text_search(queryset: QuerySet, query: str) -> QuerySet:
     model = queryset.model
     vendor = connections[queryset.db].vendor
     if vendor == "postgresql":
-        document = _Sql(
-            *(F(column) for column in model.search_columns),
-            template=_PG_DOCUMENT.format(text="%(expressions)s"),
-            arg_joiner=" || ' ' || ",
-            output_field=Field(),  # a tsvector, never read back
-        )
+        document = _vector(model)
         text = " ".join(terms)
         condition = _Sql(
             document,
@@ -153,25 +156,40 @@ def full_text_search(queryset: QuerySet, query: str) -> QuerySet:
         fts = fts_table(model._meta.db_table)
         match = "search_stems : (" + " ".join(f'"{stem(w)}"' for w in terms) + ")"
         key = "rowid" if _rowid_keyed(model) else "ref"
-        own = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
         # The index joined once: every match comes with its rank from the one full-text query.
         # A rank looked up row by row (a correlated subquery) ran the query again for each
         # match, which took minutes for a common word over a Polda's visits (benchmarks/).
-        # The ORM cannot join a virtual table: extra(), with names from the model and the query
-        # as a parameter.
+        # The ORM cannot join a virtual table: extra() adds it, with names from the model and
+        # the query as a parameter. The join's condition is an expression on the model's own
+        # column, which a subquery renames with its table (extra()'s text it would not: the
+        # condition then read the outer query's row).
+        joined = _Sql(
+            Col(model._meta.db_table, model._meta.pk),
+            template=f"{quote(fts)}.{key} = %(expressions)s",
+            output_field=BooleanField(),
+        )
         return queryset.extra(  # noqa: S610
             tables=[fts],
-            where=[f"{quote(fts)}.{key} = {own}", f"{quote(fts)} MATCH %s"],
+            where=[f"{quote(fts)} MATCH %s"],
             params=[match],
             # Equal ranks newest first, as on PostgreSQL. The rank alone would let FTS5 hand
             # the matches over best first by itself (2.6 times faster for a Polda's visits,
             # benchmarks/suite.py), but ties would then come oldest first: visits to one
             # site without words of their own all rank alike.
             order_by=[f"{fts}.rank", *model._meta.ordering, "-pk"],
-        )
+        ).filter(joined)
     else:  # pragma: no cover - the project runs on these two
         raise NotImplementedError(f"full-text search on {vendor}")
     return queryset.filter(condition).order_by(rank, *model._meta.ordering, "-pk")
+
+
+def _vector(model: type[DjangoModel]) -> Col:
+    """The model's stored ``search_vector``, as a column of the query's table (renamed with
+    it when the query becomes a subquery)."""
+    field = Field()  # a tsvector, never read back; not a field of the model
+    field.set_attributes_from_name(PG_VECTOR)
+    field.model = model
+    return Col(model._meta.db_table, field)
 
 
 class _Sql(Func):
@@ -204,22 +222,47 @@ def _rowid_keyed(model: type[DjangoModel]) -> bool:
 def install_index(connection, model: type[DjangoModel], columns: tuple[str, ...]) -> None:
     """Create the search index of ``model`` (a historical model in migrations) if missing.
 
-    PostgreSQL: a GIN index on the document of ``columns``. SQLite: the FTS5 table over
-    ``search_stems``, filled from the table, and its triggers. Safe to run again.
+    PostgreSQL: the stored column ``search_vector``, the document of ``columns``, and its GIN
+    index (an index on the document itself, as before, is dropped). SQLite: the FTS5 table
+    over ``search_stems``, filled from the table, and its triggers. Safe to run again.
+
+    On PostgreSQL, adding the column rewrites the table under an exclusive lock: on the
+    generated country, N minutes for ten million visits (docs/deploy.md).
     """
     table = model._meta.db_table
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
         text = " || ' ' || ".join(quote(c) for c in columns)
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {quote(table + '_fulltext')}")
             cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {quote(table + '_fulltext')} ON {quote(table)} "
-                f"USING gin ({_PG_DOCUMENT.format(text=text)})"
+                f"ALTER TABLE {quote(table)} ADD COLUMN IF NOT EXISTS {PG_VECTOR} tsvector "
+                f"GENERATED ALWAYS AS ({_PG_DOCUMENT.format(text=text)}) STORED"
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(table + '_search')} ON {quote(table)} "
+                f"USING gin ({PG_VECTOR})"
             )
     elif connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             for statement in _sqlite_ddl(model, quote):
                 cursor.execute(statement)
+
+
+def install_document_index(connection, model: type[DjangoModel], columns: tuple[str, ...]):
+    """PostgreSQL: the search index as it was before ``search_vector``, a GIN index on the
+    document itself, in place of the column (what the migrations adding it go back to)."""
+    if connection.vendor != "postgresql":
+        return
+    uninstall_index(connection, model)
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    text = " || ' ' || ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX {quote(table + '_fulltext')} ON {quote(table)} "
+            f"USING gin ({_PG_DOCUMENT.format(text=text)})"
+        )
 
 
 def uninstall_index(connection, model: type[DjangoModel]) -> None:
@@ -228,6 +271,8 @@ def uninstall_index(connection, model: type[DjangoModel]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"DROP INDEX IF EXISTS {quote(table + '_fulltext')}")
+            cursor.execute(f"DROP INDEX IF EXISTS {quote(table + '_search')}")
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP COLUMN IF EXISTS {PG_VECTOR}")
         elif connection.vendor == "sqlite":
             for event in ("insert", "update", "delete"):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {quote(f'{fts_table(table)}_{event}')}")

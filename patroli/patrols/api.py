@@ -17,6 +17,7 @@ from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors, localized
 from patroli.core.api_types import AwareMoment, Moment
 from patroli.core.bulk import read_together
+from patroli.core.pagination import Built
 from patroli.core.photos import PhotoError, prepare_photo
 from patroli.elections.models import Incident
 from patroli.sites.models import Site
@@ -408,7 +409,8 @@ def _stored(request, visit_id: uuid.UUID) -> Visit:
 @router.get("/visits", response=list[VisitOut])
 @paginate
 def list_visits(request, filters: Query[VisitFilter]):
-    visits = visible(Visit.objects.for_api(), request.auth)
+    scope = visible(Visit.objects.for_api(), request.auth)
+    visits = scope
     if filters.site:
         visits = visits.filter(site_id=filters.site)
     if filters.since:
@@ -417,7 +419,7 @@ def list_visits(request, filters: Query[VisitFilter]):
         visits = visits.until(filters.until)
     if filters.q:
         visits = visits.search(filters.q)
-    return visits
+    return Built(visits, scope=scope)
 
 
 @router.get("/visits/{visit_id}", response=VisitOut)

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import api_client
-from patroli.concerns.models import Category, Concern
+from patroli.concerns.models import Category, Concern, ConcernEvent
 from patroli.concerns.services import open_concern
 from patroli.core import search
 from patroli.newsroom.models import Release
@@ -259,6 +259,28 @@ def test_equal_matches_come_newest_first(world):
     assert list(Visit.objects.search("TPS 001")) == newest_first
 
 
+def test_the_visits_api_pages_a_search_in_its_order(world):
+    """A page is read as its keys, in the search's order, then the visits (core.pagination
+    .Built): best match first, equal ones newest first, not the table's order."""
+    now = timezone.now()
+    for days, notes in [(3, "uang"), (1, "politik uang"), (5, ""), (2, "politik"), (4, "uang")]:
+        record_visit(
+            recorded_by=world.officer,
+            site=world.tps_bumi,
+            started_at=now - timedelta(days=days),
+            dialogue=DialogueData(participants=[], notes=notes) if notes else None,
+        )
+    expected = [str(pk) for pk in Visit.objects.search("TPS uang").values_list("pk", flat=True)]
+    assert len(expected) == 3
+    client = api_client(world.officer)
+    whole = client.get("/api/v1/visits", {"q": "TPS uang"}).json()
+    assert [item["id"] for item in whole["items"]] == expected and whole["count"] == 3
+    second = client.get("/api/v1/visits", {"q": "TPS uang", "limit": 1, "offset": 1}).json()
+    assert [item["id"] for item in second["items"]] == expected[1:2]
+    listed = client.get("/api/v1/visits").json()["items"]
+    assert [item["id"] for item in listed] == [str(v.pk) for v in Visit.objects.all()]
+
+
 def test_visits_api_searches_behind_the_gate(world):
     mine = make_visit(world, "Sosialisasi anti politik uang.")
     record_visit(
@@ -410,8 +432,71 @@ def test_postgresql_searches_through_the_gin_indexes(world):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     for model in (Concern, Release, Visit):
-        plan = model.objects.search("pembagian sembako").explain()
-        assert f"{model._meta.db_table}_fulltext" in plan, plan
+        plan = model.objects.search("pembagian sembako").explain(verbose=True)
+        assert f"{model._meta.db_table}_search" in plan, plan
+        # Ranked from the stored document, not from the text again.
+        assert "to_tsvector" not in plan, plan
+
+
+@on_postgresql
+def test_postgresql_stored_documents_follow_inserts_and_updates(world):
+    concern = make_concern(world, "Pembagian sembako di RT 03.")
+    visit = make_visit(world, "Sosialisasi anti politik uang.")
+    assert list(Concern.objects.search("sembako")) == [concern]
+    Concern.objects.filter(pk=concern.pk).update(description="Banjir di RT 03.")
+    Visit.objects.filter(pk=visit.pk).update(search_text="Banjir di pasar.")
+    assert list(Concern.objects.search("sembako")) == []
+    assert list(Concern.objects.search("banjir")) == [concern]
+    assert list(Visit.objects.search("politik")) == []
+    assert list(Visit.objects.search("banjir")) == [visit]
+
+
+def test_a_search_inside_a_subquery(world):
+    """The stored document is a column of the searched table, renamed with it in a subquery."""
+    concern = make_concern(world, "Pembagian sembako di RT 03.")
+    copy = make_concern(world, "Banjir di RT 03.")
+    Concern.objects.filter(pk=copy.pk).update(duplicate_of=concern)
+    # Read from the outer table instead, the document would find no copy: the copy's own
+    # text does not match.
+    searched = Concern.objects.search("sembako").values("pk")
+    assert list(Concern.objects.filter(duplicate_of__in=searched)) == [copy]
+    events = ConcernEvent.objects.filter(concern__in=Concern.objects.search("sembako"))
+    assert {event.concern_id for event in events} == {concern.pk}
+
+
+@on_postgresql
+def test_postgresql_search_vector_migrations_go_back_and_forth(world):
+    """Back to the GIN index on the document computed from the text, and forward again."""
+    concern = make_concern(world, "Pembagian sembako di RT 03.")
+    connection.check_constraints()  # PostgreSQL alters no table with pending trigger events
+    steps = [
+        ("patroli.concerns.migrations.0008_search_vector", Concern),
+        ("patroli.newsroom.migrations.0003_search_vector", Release),
+        ("patroli.patrols.migrations.0014_search_vector", Visit),
+    ]
+
+    def columns(model) -> set[str]:
+        with connection.cursor() as cursor:
+            described = connection.introspection.get_table_description(cursor, model._meta.db_table)
+        return {column.name for column in described}
+
+    def indexes(model) -> set[str]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        return set(found)
+
+    for name, model in steps:
+        importlib.import_module(name).uninstall(apps, connection.schema_editor())
+        table = model._meta.db_table
+        assert "search_vector" not in columns(model)
+        assert f"{table}_fulltext" in indexes(model) and f"{table}_search" not in indexes(model)
+    assert list(Concern.objects.filter(description__contains="sembako")) == [concern]
+    for name, model in steps:
+        importlib.import_module(name).install(apps, connection.schema_editor())
+        table = model._meta.db_table
+        assert "search_vector" in columns(model)
+        assert f"{table}_search" in indexes(model) and f"{table}_fulltext" not in indexes(model)
+    assert list(Concern.objects.search("membagikan")) == [concern]
 
 
 @on_postgresql

@@ -207,7 +207,7 @@ def baseline_count(path: str, days: int):
     # The subtree as the application writes it (units.models.PathStartsWith).
     if connection.vendor == "sqlite":
         units, unit_params = (
-            f"u.path >= {p} AND u.path < {p}",
+            f"+u.path >= {p} AND +u.path < {p}",
             (path, path[:-1] + chr(ord(path[-1]) + 1)),
         )
     else:

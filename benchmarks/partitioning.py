@@ -56,7 +56,7 @@ def build(conn, quiet: bool) -> float:
     with conn.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {PART}")
         cur.execute(
-            f"CREATE TABLE {PART} (LIKE patrols_visit INCLUDING DEFAULTS) "
+            f"CREATE TABLE {PART} (LIKE patrols_visit INCLUDING DEFAULTS INCLUDING GENERATED) "
             "PARTITION BY RANGE (started_at)"
         )
         cur.execute("SELECT min(started_at), max(started_at) FROM patrols_visit")
@@ -68,7 +68,15 @@ def build(conn, quiet: bool) -> float:
                 f"CREATE TABLE {PART}_{start:%Y%m} PARTITION OF {PART} "
                 f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
             )
-        cur.execute(f"INSERT INTO {PART} SELECT * FROM patrols_visit")
+        # Every column but the generated ones (the stored search document), which the copy
+        # computes as patrols_visit does.
+        cur.execute(
+            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+            "WHERE attrelid = 'patrols_visit'::regclass AND attnum > 0 AND NOT attisdropped "
+            "AND attgenerated = ''"
+        )
+        (columns,) = cur.fetchone()
+        cur.execute(f"INSERT INTO {PART} ({columns}) SELECT {columns} FROM patrols_visit")
         # The same indexes as patrols_visit (the primary key cannot be global: it holds the
         # partition key, the first thing partitioning costs an API that finds visits by id).
         cur.execute(f"ALTER TABLE {PART} ADD PRIMARY KEY (id, started_at)")

@@ -486,13 +486,16 @@ def measure_risk(world: World, raw: Raw, repeat: int) -> list[dict]:
 # -- coverage ----------------------------------------------------------------------------------
 
 
-def under(raw: Raw, path: str) -> tuple[str, list]:
-    """The units of a subtree, as the application writes it (units.models.PathStartsWith): on
-    SQLite, the range of the paths that start with this one, by the index on the path (SQLite's
-    LIKE ignores case, so it can use no index, and prepares its statement again at each run);
-    elsewhere a LIKE."""
+def under(raw: Raw, path: str, *, indexed: bool = True) -> tuple[str, list]:
+    """The units of a subtree, written as the application writes it: on SQLite the range of
+    the paths that start with this one (SQLite's LIKE ignores case, so it can use no index, and
+    prepares its statement again at each run), elsewhere a LIKE. ``indexed``: by the index on
+    the path, as coverage reads a scope's units first; without, on ``+u.path``, as the access
+    gate writes it for every other read (units.models.PathStartsWith)."""
     if raw.vendor == "sqlite":
-        return "u.path >= %s AND u.path < %s", [path, path[:-1] + chr(ord(path[-1]) + 1)]
+        column = "u.path" if indexed else "+u.path"
+        beyond = path[:-1] + chr(ord(path[-1]) + 1)
+        return f"{column} >= %s AND {column} < %s", [path, beyond]
     return "u.path LIKE %s", [path + "%"]
 
 
@@ -615,7 +618,7 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
 
     words = query_words(query)
     ties = f"t.{newest} DESC, t.id DESC"
-    units, unit_args = under(raw, path)
+    units, unit_args = under(raw, path, indexed=False)
     # Every column of the model's (the id first), not the stored document.
     with raw.connection.cursor() as cursor:
         described = raw.connection.introspection.get_table_description(cursor, table)
@@ -715,7 +718,7 @@ def visits_count(raw: Raw, path: str | None, begin: dt.datetime, finish: dt.date
         sql = "SELECT COUNT(*) FROM patrols_visit v WHERE v.started_at >= %s AND v.started_at < %s"
         params = [raw.time(begin), raw.time(finish)]
     else:
-        units, unit_args = under(raw, path)
+        units, unit_args = under(raw, path, indexed=False)
         sql = (
             "SELECT COUNT(*) FROM patrols_visit v JOIN units_unit u ON u.id = v.unit_id"
             f" WHERE {units} AND v.started_at >= %s AND v.started_at < %s"  # noqa: S608

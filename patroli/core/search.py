@@ -54,7 +54,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models import Model as DjangoModel
-from django.db.models.expressions import Col
+from django.db.models.expressions import Col, Expression
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 20
@@ -136,7 +136,7 @@ def full_text_search(queryset: QuerySet, query: str) -> QuerySet:
     model = queryset.model
     vendor = connections[queryset.db].vendor
     if vendor == "postgresql":
-        document = _vector(model)
+        document = _Vector(model)
         text = " ".join(terms)
         condition = _Sql(
             document,
@@ -183,13 +183,20 @@ def full_text_search(queryset: QuerySet, query: str) -> QuerySet:
     return queryset.filter(condition).order_by(rank, *model._meta.ordering, "-pk")
 
 
-def _vector(model: type[DjangoModel]) -> Col:
-    """The model's stored ``search_vector``, as a column of the query's table (renamed with
-    it when the query becomes a subquery)."""
-    field = Field()  # a tsvector, never read back; not a field of the model
-    field.set_attributes_from_name(PG_VECTOR)
-    field.model = model
-    return Col(model._meta.db_table, field)
+class _Vector(Expression):
+    """The searched model's stored ``search_vector``: a column of the query's own table, found
+    when the query resolves it (a subquery's table is renamed, and an ORDER BY is resolved
+    only when compiled, after the renaming)."""
+
+    def __init__(self, model: type[DjangoModel]):
+        super().__init__(output_field=Field())  # a tsvector, never read back
+        self.model = model
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        field = Field()  # not a field of the model: the ORM never reads or writes it
+        field.set_attributes_from_name(PG_VECTOR)
+        field.model = self.model
+        return Col(query.get_initial_alias(), field)
 
 
 class _Sql(Func):
@@ -219,11 +226,14 @@ def _rowid_keyed(model: type[DjangoModel]) -> bool:
     return isinstance(model._meta.pk, (AutoField, BigAutoField))
 
 
-def install_index(connection, model: type[DjangoModel], columns: tuple[str, ...]) -> None:
+def install_index(
+    connection, model: type[DjangoModel], columns: tuple[str, ...], *, stored: bool = True
+) -> None:
     """Create the search index of ``model`` (a historical model in migrations) if missing.
 
     PostgreSQL: the stored column ``search_vector``, the document of ``columns``, and its GIN
-    index (an index on the document itself, as before, is dropped). SQLite: the FTS5 table
+    index (an index on the document itself, as before, is dropped); with ``stored=False``, as
+    the first migrations made it, a GIN index on the document itself. SQLite: the FTS5 table
     over ``search_stems``, filled from the table, and its triggers. Safe to run again.
 
     On PostgreSQL, adding the column rewrites the table under an exclusive lock: on the
@@ -231,7 +241,14 @@ def install_index(connection, model: type[DjangoModel], columns: tuple[str, ...]
     """
     table = model._meta.db_table
     quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not stored:
+        text = " || ' ' || ".join(quote(c) for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(table + '_fulltext')} ON {quote(table)} "
+                f"USING gin ({_PG_DOCUMENT.format(text=text)})"
+            )
+    elif connection.vendor == "postgresql":
         text = " || ' ' || ".join(quote(c) for c in columns)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP INDEX IF EXISTS {quote(table + '_fulltext')}")
@@ -252,17 +269,9 @@ def install_index(connection, model: type[DjangoModel], columns: tuple[str, ...]
 def install_document_index(connection, model: type[DjangoModel], columns: tuple[str, ...]):
     """PostgreSQL: the search index as it was before ``search_vector``, a GIN index on the
     document itself, in place of the column (what the migrations adding it go back to)."""
-    if connection.vendor != "postgresql":
-        return
-    uninstall_index(connection, model)
-    table = model._meta.db_table
-    quote = connection.ops.quote_name
-    text = " || ' ' || ".join(quote(c) for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE INDEX {quote(table + '_fulltext')} ON {quote(table)} "
-            f"USING gin ({_PG_DOCUMENT.format(text=text)})"
-        )
+    if connection.vendor == "postgresql":
+        uninstall_index(connection, model)
+        install_index(connection, model, columns, stored=False)
 
 
 def uninstall_index(connection, model: type[DjangoModel]) -> None:

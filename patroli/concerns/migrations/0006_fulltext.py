@@ -21,7 +21,7 @@ def backfill(apps, schema_editor):
 
 def install(apps, schema_editor):
     search.install_index(
-        schema_editor.connection, apps.get_model("concerns", "Concern"), COLUMNS
+        schema_editor.connection, apps.get_model("concerns", "Concern"), COLUMNS, stored=False
     )
 
 

@@ -453,6 +453,7 @@ def test_postgresql_stored_documents_follow_inserts_and_updates(world):
 
 def test_a_search_inside_a_subquery(world):
     """The stored document is a column of the searched table, renamed with it in a subquery."""
+    best = make_concern(world, "Sembako, sembako.")  # the best match, and the oldest
     concern = make_concern(world, "Pembagian sembako di RT 03.")
     copy = make_concern(world, "Banjir di RT 03.")
     Concern.objects.filter(pk=copy.pk).update(duplicate_of=concern)
@@ -461,7 +462,11 @@ def test_a_search_inside_a_subquery(world):
     searched = Concern.objects.search("sembako").values("pk")
     assert list(Concern.objects.filter(duplicate_of__in=searched)) == [copy]
     events = ConcernEvent.objects.filter(concern__in=Concern.objects.search("sembako"))
-    assert {event.concern_id for event in events} == {concern.pk}
+    assert {event.concern_id for event in events} == {best.pk, concern.pk}
+    # Sliced, the subquery keeps its order, best first: ranked from its own row too (ranked
+    # from the outer row, every match ranks alike, and the newest would come first).
+    first = Concern.objects.search("sembako").values("pk")[:1]
+    assert list(Concern.objects.filter(pk__in=first)) == [best]
 
 
 @on_postgresql

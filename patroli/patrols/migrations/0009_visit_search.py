@@ -27,7 +27,9 @@ def backfill(apps, schema_editor):
 
 
 def install(apps, schema_editor):
-    search.install_index(schema_editor.connection, apps.get_model("patrols", "Visit"), COLUMNS)
+    search.install_index(
+        schema_editor.connection, apps.get_model("patrols", "Visit"), COLUMNS, stored=False
+    )
 
 
 def uninstall(apps, schema_editor):

@@ -237,7 +237,8 @@ def install_index(
     over ``search_stems``, filled from the table, and its triggers. Safe to run again.
 
     On PostgreSQL, adding the column rewrites the table under an exclusive lock: on the
-    generated country, N minutes for ten million visits (docs/deploy.md).
+    generated country, 8 minutes for its ten million visits and two million concerns
+    (docs/admin-guide.md).
     """
     table = model._meta.db_table
     quote = connection.ops.quote_name

@@ -275,6 +275,23 @@ def install_document_index(connection, model: type[DjangoModel], columns: tuple[
         install_index(connection, model, columns, stored=False)
 
 
+def storing_migration(app_label: str, model_name: str, columns: tuple[str, ...]):
+    """The migration step that stores a model's document in ``search_vector`` on PostgreSQL
+    (nothing on SQLite), and back: ``concerns.0008``, ``newsroom.0003``, ``patrols.0014``."""
+    from django.db.migrations import RunPython
+
+    def store(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            model = apps.get_model(app_label, model_name)
+            install_index(schema_editor.connection, model, columns)
+
+    def unstore(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        install_document_index(schema_editor.connection, model, columns)
+
+    return RunPython(store, unstore)
+
+
 def uninstall_index(connection, model: type[DjangoModel]) -> None:
     table = model._meta.db_table
     quote = connection.ops.quote_name

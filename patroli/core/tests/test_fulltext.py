@@ -491,13 +491,15 @@ def test_postgresql_search_vector_migrations_go_back_and_forth(world):
         return set(found)
 
     for name, model in steps:
-        importlib.import_module(name).uninstall(apps, connection.schema_editor())
+        (step,) = importlib.import_module(name).Migration.operations
+        step.reverse_code(apps, connection.schema_editor())
         table = model._meta.db_table
         assert "search_vector" not in columns(model)
         assert f"{table}_fulltext" in indexes(model) and f"{table}_search" not in indexes(model)
     assert list(Concern.objects.filter(description__contains="sembako")) == [concern]
     for name, model in steps:
-        importlib.import_module(name).install(apps, connection.schema_editor())
+        (step,) = importlib.import_module(name).Migration.operations
+        step.code(apps, connection.schema_editor())
         table = model._meta.db_table
         assert "search_vector" in columns(model)
         assert f"{table}_search" in indexes(model) and f"{table}_fulltext" not in indexes(model)

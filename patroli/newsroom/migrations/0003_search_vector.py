@@ -2,28 +2,15 @@ from django.db import migrations
 
 from patroli.core import search
 
-COLUMNS = ("title", "body")
-
-
-def install(apps, schema_editor):
-    """PostgreSQL: the document stored in search_vector, with its GIN index, in place of the
-    GIN index on the document computed from the text (core/search.py). SQLite: nothing."""
-    if schema_editor.connection.vendor == "postgresql":
-        model = apps.get_model("newsroom", "Release")
-        search.install_index(schema_editor.connection, model, COLUMNS)
-
-
-def uninstall(apps, schema_editor):
-    model = apps.get_model("newsroom", "Release")
-    search.install_document_index(schema_editor.connection, model, COLUMNS)
-
 
 class Migration(migrations.Migration):
+    """PostgreSQL: the document stored in search_vector, with its GIN index, in place of the
+    GIN index on the document computed from the text (core/search.py). SQLite: nothing."""
 
     dependencies = [
         ("newsroom", "0002_fulltext"),
     ]
 
     operations = [
-        migrations.RunPython(install, uninstall),
+        search.storing_migration("newsroom", "Release", ("title", "body")),
     ]

@@ -242,20 +242,20 @@ def install_index(
     """
     table = model._meta.db_table
     quote = connection.ops.quote_name
-    if connection.vendor == "postgresql" and not stored:
+    if connection.vendor == "postgresql":
         text = " || ' ' || ".join(quote(c) for c in columns)
+        document = _PG_DOCUMENT.format(text=text)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {quote(table + '_fulltext')} ON {quote(table)} "
-                f"USING gin ({_PG_DOCUMENT.format(text=text)})"
-            )
-    elif connection.vendor == "postgresql":
-        text = " || ' ' || ".join(quote(c) for c in columns)
-        with connection.cursor() as cursor:
+            if not stored:
+                cursor.execute(
+                    f"CREATE INDEX IF NOT EXISTS {quote(table + '_fulltext')} ON {quote(table)} "
+                    f"USING gin ({document})"
+                )
+                return
             cursor.execute(f"DROP INDEX IF EXISTS {quote(table + '_fulltext')}")
             cursor.execute(
                 f"ALTER TABLE {quote(table)} ADD COLUMN IF NOT EXISTS {PG_VECTOR} tsvector "
-                f"GENERATED ALWAYS AS ({_PG_DOCUMENT.format(text=text)}) STORED"
+                f"GENERATED ALWAYS AS ({document}) STORED"
             )
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {quote(table + '_search')} ON {quote(table)} "

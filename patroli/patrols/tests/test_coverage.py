@@ -283,7 +283,15 @@ def test_a_list_of_units_and_an_empty_one(world, places):
 
 
 @pytest.mark.parametrize(
-    "text", ["2024-01-23 02:15:30.123456", "2024-01-23 02:15:30", "2024-01-23T02:15:30.5+08:00"]
+    "text",
+    [
+        "2024-01-23 02:15:30.123456",
+        "2024-01-23 02:15:30",
+        "2024-01-23T02:15:30.5+08:00",
+        "2024-01-23T02:15:30-05:00",
+        "2024-01-23T02:15:30Z",
+        "2024-01-23",
+    ],
 )
 def test_a_time_read_as_text_is_the_time_djangos_converter_gives(world, text):
     from django.db import connection

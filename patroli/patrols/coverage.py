@@ -166,7 +166,17 @@ class Coverage:
 
 
 def _worst_first(tallies) -> list[Tally]:
-    return sorted(tallies, key=lambda t: (t.visited_pct, -t.left_alone, t.label, t.key))
+    """By the share visited, then the most left alone, the label and the key (the properties
+    written out: a Polda has a thousand villages)."""
+    return sorted(
+        tallies,
+        key=lambda t: (
+            round(100 * t.visited / t.total, 1) if t.total else 0.0,
+            -(t.overdue + t.never),
+            t.label,
+            t.key,
+        ),
+    )
 
 
 def _status(last_at: datetime | None, cutoff: datetime) -> str:
@@ -424,21 +434,32 @@ def coverage_summary(
     scope = _Scope(units, now)
     sites, params = scope.sites("unit_id", "village_id")
     sql = _COUNTS_SQL.format(sites=sites, **scope.tables())
-    total = Tally(key="all", label="")
     per_unit: dict[int, Tally] = {}
     per_village: dict[str, Tally] = {}
+    all_visited = all_overdue = all_never = 0
     for unit_id, unit_name, village_id, village_name, count, visited, seen in scope.fetch(
         sql, [scope.moment(cutoff), *params]
     ):
         overdue, never = seen - visited, count - seen
-        total.add_counts(visited, overdue, never)
+        all_visited, all_overdue, all_never = (
+            all_visited + visited,
+            all_overdue + overdue,
+            all_never + never,
+        )
         # A row per unit and village: most villages come once, units many times.
         if (unit := per_unit.get(unit_id)) is None:
-            unit = per_unit[unit_id] = Tally(str(unit_id), unit_name)
-        unit.add_counts(visited, overdue, never)
+            per_unit[unit_id] = Tally(str(unit_id), unit_name, count, visited, overdue, never)
+        else:
+            unit.add_counts(visited, overdue, never)
         if (village := per_village.get(village_id)) is None:
-            village = per_village[village_id] = Tally(village_id, village_name)
-        village.add_counts(visited, overdue, never)
+            per_village[village_id] = Tally(
+                village_id, village_name, count, visited, overdue, never
+            )
+        else:
+            village.add_counts(visited, overdue, never)
+    total = Tally(
+        "all", "", all_visited + all_overdue + all_never, all_visited, all_overdue, all_never
+    )
     head = []
     if left_alone and total.left_alone:
         head = SiteStatuses(units, days=days, now=now, status=LEFT_ALONE)[:left_alone]

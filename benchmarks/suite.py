@@ -30,6 +30,8 @@ Then it measures, each against the floor that any implementation must pay (see e
     coverage page (of both)     the page's read: the counts and   the same count, and the first
                                 the first 100 sites left alone    100 sites left alone in SQL
     search concerns / visits    GET /api/v1/...?q= (test client)  the same full-text query in SQL
+                                as the Kapolda, then as the
+                                commander of the Polsek's Polres
     risk compute_all            risk.compute_all() of all sites   a bare SQL read of its inputs
     risk after one incident     risk.refresh_for() (the task      the same read for one site and
                                 record_incident queues)           its village
@@ -317,6 +319,7 @@ class World:
     admin: object  # a superuser without a unit: the whole country
     officer_token: str
     commander_token: str
+    polres_token: str  # the commander of the Polsek's Polres
     polsek_sites: list[int]
     db_visits: int
     db_sites: int
@@ -339,6 +342,7 @@ def pick_world(size: Size) -> World:
     polsek = Unit.objects.get(pk=per_polsek[len(per_polsek) // 2]["unit_id"])
     officer = Officer.objects.filter(unit=polsek, role="officer").order_by("pk").first()
     commander = Officer.objects.get(unit=polda, role="commander")
+    polres_commander = Officer.objects.filter(unit=polsek.parent, role="commander").first()
     admin, _new = Officer.objects.get_or_create(
         username="bench.admin",
         defaults={"role": "admin", "is_superuser": True, "is_staff": True, "password": "!"},
@@ -351,6 +355,7 @@ def pick_world(size: Size) -> World:
         admin=admin,
         officer_token=ApiToken.issue(officer, name="bench")[1],
         commander_token=ApiToken.issue(commander, name="bench")[1],
+        polres_token=ApiToken.issue(polres_commander, name="bench")[1],
         polsek_sites=list(
             Site.objects.filter(unit=polsek).order_by("pk").values_list("pk", flat=True)
         ),
@@ -613,7 +618,9 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
     first page (100) in the API's order (best first, equal ranks newest first), with every
     column: the page's keys in that order, then their rows, as core.pagination.Built reads a
     page (on SQLite a quarter faster than sorting the rows whole for a common word; alike on
-    PostgreSQL)."""
+    PostgreSQL). On PostgreSQL the units' ids are read first and given too, as the application
+    narrows a gated search (core.search._within_gated_units), unless the unit is a top one and
+    no unit lies outside it."""
     from patroli.core.search import query_words, stem
 
     words = query_words(query)
@@ -628,13 +635,16 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
         match = f"{document} @@ plainto_tsquery('indonesian'::regconfig, %s)"
         rank = f"ts_rank({document}, plainto_tsquery('indonesian'::regconfig, %s), 1) DESC"
         term = " ".join(words)
+        others_sql = f"SELECT EXISTS (SELECT 1 FROM units_unit u WHERE NOT ({units}))"
+        ids_sql = f"SELECT u.id FROM units_unit u WHERE {units}"
+        by_ids = " AND t.unit_id = ANY(%s)"  # with the ids, or left out
         count_sql = (
             f"SELECT COUNT(*) FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE {units} AND {match}"
+            f" WHERE {units}{by_ids} AND {match}"
         )
         page_sql = (
             f"SELECT t.id FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE {units} AND {match} ORDER BY {rank}, {ties} LIMIT 100"
+            f" WHERE {units}{by_ids} AND {match} ORDER BY {rank}, {ties} LIMIT 100"
         )
         count_args, page_args = [*unit_args, term], [*unit_args, term, term]
     else:
@@ -650,8 +660,17 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
         count_args = page_args = [term, *unit_args]
 
     def call() -> tuple[int, list[str]]:
-        (n,) = raw.fetch(count_sql, count_args)[0]
-        keys = [key for (key,) in raw.fetch(page_sql, page_args)]
+        counting, paging, count_with, page_with = count_sql, page_sql, count_args, page_args
+        if raw.vendor == "postgresql":
+            if path.count("/") == 1 and not raw.fetch(others_sql, unit_args)[0][0]:
+                counting, paging = count_sql.replace(by_ids, ""), page_sql.replace(by_ids, "")
+            else:
+                ids = [unit for (unit,) in raw.fetch(ids_sql, unit_args)]
+                at = len(unit_args)
+                count_with = [*count_args[:at], ids, *count_args[at:]]
+                page_with = [*page_args[:at], ids, *page_args[at:]]
+        (n,) = raw.fetch(counting, count_with)[0]
+        keys = [key for (key,) in raw.fetch(paging, page_with)]
         marks = ", ".join(["%s"] * len(keys))
         rows = (
             raw.fetch(f"SELECT {fields} FROM {table} WHERE id IN ({marks})", keys) if keys else []
@@ -663,25 +682,61 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
 
 
 def measure_search(world: World, raw: Raw, repeat: int) -> list[dict]:
+    """The Polda's searches (its commander), then the Polres's of the Polsek measured (its
+    commander): the subtree that a search is narrowed to (core.search._within_gated_units)."""
     from django.test import Client
 
-    client = Client(headers={"Authorization": f"Bearer {world.commander_token}"})
     rows = []
-    for label, route, table, newest, queries in (
-        ("concerns", "concerns", "concerns_concern", "created_at", CONCERN_QUERIES),
-        ("visits", "visits", "patrols_visit", "started_at", VISIT_QUERIES),
+    for label, route, table, newest, queries, token, path in (
+        (
+            "concerns",
+            "concerns",
+            "concerns_concern",
+            "created_at",
+            CONCERN_QUERIES,
+            world.commander_token,
+            world.polda.path,
+        ),
+        (
+            "visits",
+            "visits",
+            "patrols_visit",
+            "started_at",
+            VISIT_QUERIES,
+            world.commander_token,
+            world.polda.path,
+        ),
+        (
+            "concerns, Polres",
+            "concerns",
+            "concerns_concern",
+            "created_at",
+            CONCERN_QUERIES,
+            world.polres_token,
+            world.polsek.parent.path,
+        ),
+        (
+            "visits, Polres",
+            "visits",
+            "patrols_visit",
+            "started_at",
+            VISIT_QUERIES,
+            world.polres_token,
+            world.polsek.parent.path,
+        ),
     ):
+        client = Client(headers={"Authorization": f"Bearer {token}"})
         per_query = []
         for query in queries:
             url = f"/api/v1/{route}?q={quote(query)}"
 
-            def get(url=url):
+            def get(url=url, client=client):
                 response = client.get(url)
                 if response.status_code != 200:
                     raise SystemExit(f"{url} answered {response.status_code}")
                 return response
 
-            base = search_sql(raw, table, newest, world.polda.path, query)
+            base = search_sql(raw, table, newest, path, query)
             found, first = base()
             answer = get().json()
             if answer["count"] != found:

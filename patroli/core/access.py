@@ -54,6 +54,45 @@ def visible(queryset: QuerySet[M], user, *, within: Unit | None = None) -> Query
     return queryset if condition is None else queryset.filter(condition)
 
 
+def gated_subtree(queryset: QuerySet) -> str | None:
+    """The unit path whose subtree ``queryset`` is kept to by :func:`visible` (or by another
+    filter of the same ``<unit>__path__startswith``), when that goes through the model's own
+    unit (an ``access_unit_field`` of one foreign key); None otherwise (no gate: a superuser;
+    a gate through another record). Only a condition that every row must meet counts: one
+    under an OR or a NOT does not. Of several, the deepest."""
+    from django.db.models.sql.where import AND, WhereNode
+
+    from patroli.units.models import PathStartsWith, Unit
+
+    model = queryset.model
+    name = getattr(model, "access_unit_field", None)
+    if name is None or name == "self" or "__" in name:
+        return None
+    unit_field = model._meta.get_field(name)
+    query = queryset.query
+    base = query.get_initial_alias() if query.alias_map else None
+    path = Unit._meta.get_field("path")
+    found = []
+    nodes = [query.where]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, WhereNode):
+            if node.connector == AND and not node.negated:
+                nodes.extend(node.children)
+            continue
+        if not (
+            isinstance(node, PathStartsWith)
+            and node.rhs_is_direct_value()
+            and isinstance(node.rhs, str)
+            and getattr(node.lhs, "target", None) is path
+        ):
+            continue
+        join = query.alias_map.get(node.lhs.alias)
+        if getattr(join, "join_field", None) is unit_field and join.parent_alias == base:
+            found.append(node.rhs)
+    return max(found, key=len, default=None)
+
+
 def get_visible_or_404(queryset: QuerySet[M], user, **lookup) -> M:
     """One record that ``user`` may read, or Http404 (also when it exists elsewhere)."""
     try:

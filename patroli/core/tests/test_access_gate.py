@@ -122,3 +122,37 @@ def test_responsible_unit_is_the_deepest(world):
     assert Unit.objects.responsible_for(bumi) == world.sepaku
     other = Region.objects.get(code="64.09.02")  # a district no Polsek covers here
     assert Unit.objects.responsible_for(other) == world.polres
+
+
+def test_gated_subtree_names_the_gates_unit_path(world):
+    """What core.search narrows a gated search by: the path of the subtree the gate kept the
+    rows to, only when every row must lie in it, through the model's own unit."""
+    from django.db.models import Q
+
+    from patroli.core.access import gated_subtree
+    from patroli.patrols.models import Visit, VisitPhoto
+
+    def subtree(queryset):
+        return gated_subtree(queryset)
+
+    assert subtree(visible(Site.objects.all(), world.officer)) == world.sepaku.path
+    assert subtree(visible(Site.objects.all(), world.commander)) == world.polres.path
+    deeper = visible(Site.objects.all(), world.commander, within=world.sepaku)
+    assert subtree(deeper.filter(name__contains="PPS")) == world.sepaku.path
+    # Other filters around it change nothing; two subtrees: the deeper one.
+    both = visible(visible(Visit.objects.all(), world.commander), world.officer)
+    assert subtree(both.filter(site__name__contains="PPS")) == world.sepaku.path
+    # No gate: a superuser, or no unit at all (nothing is seen).
+    assert subtree(visible(Site.objects.all(), world.admin)) is None
+    assert subtree(visible(Site.objects.all(), world.no_unit)) is None
+    assert subtree(Site.objects.all()) is None
+    # A condition that not every row must meet says nothing of the rows.
+    path = world.sepaku.path
+    assert subtree(Site.objects.filter(Q(unit__path__startswith=path) | Q(pk=1))) is None
+    assert subtree(Site.objects.exclude(unit__path__startswith=path)) is None
+    # Through another record (a photo's unit is its visit's), or another unit (the site's,
+    # not the visit's own): not the model's own unit column.
+    assert subtree(visible(VisitPhoto.objects.all(), world.officer)) is None
+    assert subtree(Visit.objects.filter(site__unit__path__startswith=path)) is None
+    # The units themselves are gated on their own path.
+    assert subtree(visible(Unit.objects.all(), world.officer)) is None

@@ -102,6 +102,8 @@ def test_suite_runs_and_writes_its_rows(tmp_path):
         "coverage Polda",
         "search concerns",
         "search visits",
+        "search concerns, Polres",
+        "search visits, Polres",
         "dashboard Polda",
         "dashboard country",
         "sync ingest",

@@ -70,7 +70,9 @@ def gated_subtree(queryset: QuerySet) -> str | None:
         return None
     unit_field = model._meta.get_field(name)
     query = queryset.query
-    base = query.get_initial_alias() if query.alias_map else None
+    if query.is_empty():  # none(): nothing to narrow
+        return None
+    base = query.base_table  # (get_initial_alias() would count one more use of it)
     path = Unit._meta.get_field("path")
     found = []
     nodes = [query.where]

@@ -188,27 +188,31 @@ def _within_gated_units(queryset: QuerySet) -> QuerySet:
     """On PostgreSQL, ``queryset``'s access gate said a second time: its unit's subtree also as
     the list of the subtree's unit ids (read now, one small query), on the model's own column.
 
-    The gate joins the units and filters their path. PostgreSQL then takes every match of the
-    full-text index, in the whole country, reads each one's row and only then keeps its units':
-    a Polres's search for a common phrase read all 75,000 pages of a Polda's million visits
-    (0.4 s warm, 6.7 s from disk). Given the ids as values, it crosses the full-text index with
-    the index on the unit first, and reads only the rows of its own units (80 ms; 0.2 s from
-    disk); when the ids are every unit, its statistics say so and it keeps the full-text index
-    alone. The result is the same: the ids are those that the gate lets through.
+    The gate joins the units and filters their path. PostgreSQL then took every match of the
+    full-text index, in the whole database, read each one's row and only then kept its units':
+    a Polres's search for a common phrase read the pages of a Polda's million visits (6.7 s
+    from disk, by EXPLAIN ANALYZE). Given the ids as values, it crosses the full-text index with
+    the index on the unit first and reads only its own rows; when the ids are most of the
+    units, its statistics say so and it keeps the full-text index alone. The result is the
+    same: the ids are those that the gate lets through.
 
-    Measured on a generated Jawa Tengah (benchmarks/suite.py --size medium), each search's
-    count and first page, without and with the ids: a Polres's visits 2.0 s and 0.38 s against
-    0.37 and 0.04 s, its concerns 77 and 78 ms against 27 and 8; a Polsek's visits 75 and 16 ms
-    against 5 and 5. When the subtree is every unit (the Polda of a database holding one), the
-    list only costs (its planning, its check on each match: 29 ms against 54 for its concerns),
-    and is left out."""
+    benchmarks/search_narrowing.py, on a generated Jawa Tengah (1 million visits), the count
+    and first page of each phrase, as the gate wrote it against with the ids: a Polres's visits
+    0.30 to 1.7 s against 0.03 to 0.38 s, its concerns 33 to 85 ms against 4 to 16; a Polsek's
+    visits 22 to 105 ms against 9 to 17. Where the subtree is every unit (the Polda of a
+    database holding one), the list only costs (1.2 to 2 times the time), and is left out."""
     from patroli.core.access import gated_subtree
     from patroli.units.models import Unit
 
     root = gated_subtree(queryset)
     if root is None:
         return queryset
-    units = Unit.objects.using(queryset.db)
+    # The ids and the search from the same database (a replica's ids, then the search on the
+    # primary after a write, could miss a unit made in between). A unit made between the two
+    # statements of a request is left out of that search: its records are seconds old.
+    database = queryset.db
+    queryset = queryset.using(database)
+    units = Unit.objects.using(database).order_by()
     if root.count("/") == 1 and not units.exclude(path__startswith=root).exists():
         return queryset  # a top unit, and no other: every unit of the database
     ids = list(units.filter(path__startswith=root).values_list("pk", flat=True))

@@ -154,5 +154,14 @@ def test_gated_subtree_names_the_gates_unit_path(world):
     # not the visit's own): not the model's own unit column.
     assert subtree(visible(VisitPhoto.objects.all(), world.officer)) is None
     assert subtree(Visit.objects.filter(site__unit__path__startswith=path)) is None
+    # The unit of other visits of the same site: joined from them, not from the row.
+    assert subtree(Visit.objects.filter(site__visits__unit__path__startswith=path)) is None
+    # Nothing to narrow: none().
+    assert subtree(visible(Site.objects.all(), world.officer).none()) is None
+    # Reading it leaves the query as it was.
+    gated = visible(Site.objects.all(), world.officer)
+    before = str(gated.query), dict(gated.query.alias_refcount)
+    subtree(gated)
+    assert (str(gated.query), dict(gated.query.alias_refcount)) == before
     # The units themselves are gated on their own path.
     assert subtree(visible(Unit.objects.all(), world.officer)) is None

@@ -358,7 +358,7 @@ def test_news_search_pages_and_apis(world):
 @pytest.mark.parametrize(
     "url", ["/app/kunjungan/", "/app/aduan/", "/berita/"], ids=["visits", "concerns", "news"]
 )
-def test_searching_adds_no_query_to_a_list_page(world, url):
+def test_searching_adds_at_most_the_units_ids_to_a_list_page(world, url):
     for n in range(3):
         make_visit(world, f"Patroli dialogis ke-{n} soal politik uang.")
         make_concern(world, f"Laporan ke-{n} soal politik uang.")

@@ -202,13 +202,14 @@ def baseline_count(path: str, days: int):
     from django.db import connection
 
     from patroli.dashboard.scope import day_bounds
+    from patroli.units.models import PathStartsWith
 
     p = "?" if connection.vendor == "sqlite" else "%s"
     # The subtree as the application writes it (units.models.PathStartsWith).
     if connection.vendor == "sqlite":
         units, unit_params = (
             f"+u.path >= {p} AND +u.path < {p}",
-            (path, path[:-1] + chr(ord(path[-1]) + 1)),
+            (path, PathStartsWith.beyond(path)),
         )
     else:
         units, unit_params = f"u.path LIKE {p}", (path + "%",)

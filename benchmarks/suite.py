@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -497,10 +498,11 @@ def under(raw: Raw, path: str, *, indexed: bool = True) -> tuple[str, list]:
     prepares its statement again at each run), elsewhere a LIKE. ``indexed``: by the index on
     the path, as coverage reads a scope's units first; without, on ``+u.path``, as the access
     gate writes it for every other read (units.models.PathStartsWith)."""
+    from patroli.units.models import PathStartsWith
+
     if raw.vendor == "sqlite":
         column = "u.path" if indexed else "+u.path"
-        beyond = path[:-1] + chr(ord(path[-1]) + 1)
-        return f"{column} >= %s AND {column} < %s", [path, beyond]
+        return f"{column} >= %s AND {column} < %s", [path, PathStartsWith.beyond(path)]
     return "u.path LIKE %s", [path + "%"]
 
 
@@ -613,14 +615,21 @@ def measure_coverage(world: World, raw: Raw, repeat: int) -> list[dict]:
 # -- search ------------------------------------------------------------------------------------
 
 
-def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
+SEARCHED = (  # route (and row), table, its newest-first column, phrases
+    ("concerns", "concerns_concern", "created_at", CONCERN_QUERIES),
+    ("visits", "patrols_visit", "started_at", VISIT_QUERIES),
+)
+
+
+def search_sql(raw: Raw, table: str, newest: str, path: str, query: str, by_ids=None):
     """The same full-text question in plain SQL: how many of the unit's rows match, and the
     first page (100) in the API's order (best first, equal ranks newest first), with every
     column: the page's keys in that order, then their rows, as core.pagination.Built reads a
     page (on SQLite a quarter faster than sorting the rows whole for a common word; alike on
     PostgreSQL). On PostgreSQL the units' ids are read first and given too, as the application
     narrows a gated search (core.search._within_gated_units), unless the unit is a top one and
-    no unit lies outside it."""
+    no unit lies outside it; ``by_ids`` True or False gives them or not, whatever the unit
+    (benchmarks/search_narrowing.py)."""
     from patroli.core.search import query_words, stem
 
     words = query_words(query)
@@ -637,14 +646,14 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
         term = " ".join(words)
         others_sql = f"SELECT EXISTS (SELECT 1 FROM units_unit u WHERE NOT ({units}))"
         ids_sql = f"SELECT u.id FROM units_unit u WHERE {units}"
-        by_ids = " AND t.unit_id = ANY(%s)"  # with the ids, or left out
+        with_ids = " AND t.unit_id = ANY(%s)"  # with the ids, or left out
         count_sql = (
             f"SELECT COUNT(*) FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE {units}{by_ids} AND {match}"
+            f" WHERE {units}{with_ids} AND {match}"
         )
         page_sql = (
             f"SELECT t.id FROM {table} t JOIN units_unit u ON u.id = t.unit_id"
-            f" WHERE {units}{by_ids} AND {match} ORDER BY {rank}, {ties} LIMIT 100"
+            f" WHERE {units}{with_ids} AND {match} ORDER BY {rank}, {ties} LIMIT 100"
         )
         count_args, page_args = [*unit_args, term], [*unit_args, term, term]
     else:
@@ -662,8 +671,11 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str):
     def call() -> tuple[int, list[str]]:
         counting, paging, count_with, page_with = count_sql, page_sql, count_args, page_args
         if raw.vendor == "postgresql":
-            if path.count("/") == 1 and not raw.fetch(others_sql, unit_args)[0][0]:
-                counting, paging = count_sql.replace(by_ids, ""), page_sql.replace(by_ids, "")
+            narrowed = by_ids
+            if narrowed is None:  # as the application decides
+                narrowed = path.count("/") != 1 or raw.fetch(others_sql, unit_args)[0][0]
+            if not narrowed:
+                counting, paging = count_sql.replace(with_ids, ""), page_sql.replace(with_ids, "")
             else:
                 ids = [unit for (unit,) in raw.fetch(ids_sql, unit_args)]
                 at = len(unit_args)
@@ -687,44 +699,14 @@ def measure_search(world: World, raw: Raw, repeat: int) -> list[dict]:
     from django.test import Client
 
     rows = []
-    for label, route, table, newest, queries, token, path in (
-        (
-            "concerns",
-            "concerns",
-            "concerns_concern",
-            "created_at",
-            CONCERN_QUERIES,
-            world.commander_token,
-            world.polda.path,
-        ),
-        (
-            "visits",
-            "visits",
-            "patrols_visit",
-            "started_at",
-            VISIT_QUERIES,
-            world.commander_token,
-            world.polda.path,
-        ),
-        (
-            "concerns, Polres",
-            "concerns",
-            "concerns_concern",
-            "created_at",
-            CONCERN_QUERIES,
-            world.polres_token,
-            world.polsek.parent.path,
-        ),
-        (
-            "visits, Polres",
-            "visits",
-            "patrols_visit",
-            "started_at",
-            VISIT_QUERIES,
-            world.polres_token,
-            world.polsek.parent.path,
-        ),
+    scopes = (  # the row's name after the route, the searcher, the subtree
+        ("", world.commander_token, world.polda.path),
+        (", Polres", world.polres_token, world.polsek.parent.path),
+    )
+    for (scope, token, path), (route, table, newest, queries) in itertools.product(
+        scopes, SEARCHED
     ):
+        label = route + scope
         client = Client(headers={"Authorization": f"Bearer {token}"})
         per_query = []
         for query in queries:

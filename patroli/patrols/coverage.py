@@ -117,8 +117,7 @@ class Tally:
         self.never += never
 
     def _pct(self, count: int) -> float:
-        total = self.total
-        return round(100 * count / total, 1) if total else 0.0
+        return _share(count, self.total)
 
     @property
     def visited_pct(self) -> float:
@@ -137,7 +136,6 @@ class Tally:
         return self.overdue + self.never
 
     def as_dict(self) -> dict:
-        # _pct written out: a Polda's answer has a thousand tallies, three shares each.
         total, visited, overdue, never = self.total, self.visited, self.overdue, self.never
         data = {
             "key": self.key,
@@ -146,9 +144,9 @@ class Tally:
             "visited": visited,
             "overdue": overdue,
             "never": never,
-            "visited_pct": round(100 * visited / total, 1) if total else 0.0,
-            "overdue_pct": round(100 * overdue / total, 1) if total else 0.0,
-            "never_pct": round(100 * never / total, 1) if total else 0.0,
+            "visited_pct": _share(visited, total),
+            "overdue_pct": _share(overdue, total),
+            "never_pct": _share(never, total),
         }
         if self.lat is not None:
             data.update(lat=self.lat, lng=self.lng)
@@ -165,18 +163,13 @@ class Coverage:
     left_alone: list[SiteStatus] = field(default_factory=list)
 
 
+def _share(count: int, total: int) -> float:
+    """``count`` as a percentage of ``total``, one decimal (0 of nothing)."""
+    return round(100 * count / total, 1) if total else 0.0
+
+
 def _worst_first(tallies) -> list[Tally]:
-    """By the share visited, then the most left alone, the label and the key (the properties
-    written out: a Polda has a thousand villages)."""
-    return sorted(
-        tallies,
-        key=lambda t: (
-            round(100 * t.visited / t.total, 1) if t.total else 0.0,
-            -(t.overdue + t.never),
-            t.label,
-            t.key,
-        ),
-    )
+    return sorted(tallies, key=lambda t: (t.visited_pct, -t.left_alone, t.label, t.key))
 
 
 def _status(last_at: datetime | None, cutoff: datetime) -> str:
@@ -412,12 +405,12 @@ class SiteStatuses:
                 unit_named = names[unit] = Named(unit)
             site = SiteRef(pk, name, kind, village_id, village_named, unit_id, unit_named, lat, lng)
             last_at = read(last_at)
-            if last_at is None:
-                status, days_since = NEVER, None
-            else:
-                status = VISITED if last_at >= cutoff else OVERDUE
+            days_since = None
+            if last_at is not None:
                 days_since = round((now - last_at).total_seconds() / 86400, 1)
-            statuses.append(SiteStatus(site, status, last_at, days_since, float(risk)))
+            statuses.append(
+                SiteStatus(site, _status(last_at, cutoff), last_at, days_since, float(risk))
+            )
         return statuses
 
 
@@ -434,32 +427,21 @@ def coverage_summary(
     scope = _Scope(units, now)
     sites, params = scope.sites("unit_id", "village_id")
     sql = _COUNTS_SQL.format(sites=sites, **scope.tables())
+    total = Tally(key="all", label="")
     per_unit: dict[int, Tally] = {}
     per_village: dict[str, Tally] = {}
-    all_visited = all_overdue = all_never = 0
     for unit_id, unit_name, village_id, village_name, count, visited, seen in scope.fetch(
         sql, [scope.moment(cutoff), *params]
     ):
         overdue, never = seen - visited, count - seen
-        all_visited, all_overdue, all_never = (
-            all_visited + visited,
-            all_overdue + overdue,
-            all_never + never,
-        )
+        total.add_counts(visited, overdue, never)
         # A row per unit and village: most villages come once, units many times.
         if (unit := per_unit.get(unit_id)) is None:
-            per_unit[unit_id] = Tally(str(unit_id), unit_name, count, visited, overdue, never)
-        else:
-            unit.add_counts(visited, overdue, never)
+            unit = per_unit[unit_id] = Tally(str(unit_id), unit_name)
+        unit.add_counts(visited, overdue, never)
         if (village := per_village.get(village_id)) is None:
-            per_village[village_id] = Tally(
-                village_id, village_name, count, visited, overdue, never
-            )
-        else:
-            village.add_counts(visited, overdue, never)
-    total = Tally(
-        "all", "", all_visited + all_overdue + all_never, all_visited, all_overdue, all_never
-    )
+            village = per_village[village_id] = Tally(village_id, village_name)
+        village.add_counts(visited, overdue, never)
     head = []
     if left_alone and total.left_alone:
         head = SiteStatuses(units, days=days, now=now, status=LEFT_ALONE)[:left_alone]

@@ -1,17 +1,21 @@
 """Site.latest_visit_at: the copy of each site's latest visit that coverage counts from."""
 
+import threading
+import time
 import uuid
 from datetime import datetime
 
+import psycopg
 import pytest
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from patroli.dashboard.figures import key_figures
 from patroli.dashboard.scope import Scope
 from patroli.patrols.coverage import VISITED, SiteStatuses, coverage_summary
 from patroli.patrols.models import Visit
-from patroli.sites.models import Site, refresh_latest_visits
+from patroli.sites.models import Site, note_visits, refresh_latest_visits
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_fixed_timezone(8 * 60)
@@ -125,3 +129,92 @@ def test_the_refresh_command(world, capsys):
     call_command("refresh_latest_visits")
     assert f"sites: {Site.objects.count()} refreshed" in capsys.readouterr().out
     assert latest(world.tps_bumi) == at(21)
+
+
+def test_an_outbox_moves_each_of_its_sites_to_its_newest_visit(world, api):
+    """One sync naming several sites, each in its own case, all in one batch (on PostgreSQL,
+    one statement for all of them)."""
+    tps_2 = Site.objects.create(
+        name="TPS 002 Desa Bumi Harapan",
+        kind=Site.Kind.TPS,
+        village_id="64.09.04.2004",
+        unit=world.sepaku,
+        tps_number=2,
+    )
+    Site.objects.filter(pk=world.tps_bumi.pk).update(latest_visit_at=at(25))  # newer: stays
+    Site.objects.filter(pk=tps_2.pk).update(latest_visit_at=at(10))  # older: moves
+    visits = [
+        (world.pps_bumi, at(21)),
+        (tps_2, at(12)),
+        (world.tps_bumi, at(20)),
+        (world.pps_bumi, at(23)),  # the newest of the site's two
+        (tps_2, at(11)),
+        (world.pps_bumi, at(22)),
+    ]
+    body = {
+        "visits": [
+            {"id": str(uuid.uuid4()), "site": site.pk, "started_at": started.isoformat()}
+            for site, started in visits
+        ]
+    }
+    response = api(world.officer).post("/api/v1/sync", body, content_type="application/json")
+    assert [r["status"] for r in response.json()["results"]] == ["created"] * len(visits)
+    assert latest(world.pps_bumi) == at(23)
+    assert latest(world.tps_bumi) == at(25)
+    assert latest(tps_2) == at(12)
+    assert latest(world.pps_penajam) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_sites_are_locked_in_the_order_of_their_ids(world):
+    """Two outboxes that share sites lock them in one order, so neither waits for the other
+    while holding what the other needs (a deadlock). Here another transaction holds the site
+    of the higher id: a batch naming it first must already hold the lower one while it waits."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite locks the whole database for a write")
+    low, high = sorted([world.pps_bumi, world.tps_bumi], key=lambda site: site.pk)
+    # The lower site's row rewritten, so that the table's order puts it after the higher one:
+    # a plan reading the table in its own order, not the ids', then meets the higher first.
+    Site.objects.filter(pk=low.pk).update(name=F("name"))
+    visits = [Visit(site=site, started_at=at(20)) for site in (high, low)]
+
+    def another():
+        conn = psycopg.connect(**connection.get_connection_params())
+        conn.autocommit = False
+        return conn
+
+    holder, prober = another(), another()
+    holder.execute("SELECT 1 FROM sites_site WHERE id = %s FOR UPDATE", [high.pk])
+    failed = []
+
+    def write():
+        try:
+            with transaction.atomic():
+                note_visits(visits)
+        except Exception as error:  # told to the test below
+            failed.append(error)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(200):  # until the batch waits for a lock (at most 10 s)
+            waiting = prober.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            ).fetchone()[0]
+            prober.rollback()
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting, "the batch never waited for the held site"
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            prober.execute("SELECT 1 FROM sites_site WHERE id = %s FOR UPDATE NOWAIT", [low.pk])
+    finally:
+        holder.rollback()
+        writer.join(10)
+        holder.close()
+        prober.close()
+    assert not failed
+    assert (latest(low), latest(high)) == (at(20), at(20))

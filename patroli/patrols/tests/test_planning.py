@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
+from patroli.core.bulk import Batch
 from patroli.elections.models import RiskScore
 from patroli.patrols import planning
 from patroli.patrols import services as visit_services
@@ -20,6 +21,7 @@ from patroli.patrols.planning import (
     create_plan,
     generate_instance,
     mark_stop_done,
+    mark_stops_done,
     move_stop,
     plan_greedy,
     plan_ortools,
@@ -464,6 +466,36 @@ def test_mark_stop_done_on_the_plan_date_of_an_approved_plan(world, plan):
     # A visit as record_visit may hold it before a refresh: a string start.
     text = Visit(site=site, started_at=local(DAY, 9).astimezone(UTC).isoformat())
     assert mark_stop_done(text) == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batched", [False, True])
+def test_an_outbox_marks_each_stop_by_its_first_visit_that_day(world, plan, batched):
+    """Several visits at once (a synced outbox; on PostgreSQL one statement for all of them):
+    each stop is marked by the first of them, in their order, at its site on the plan's day."""
+    approve_plan(plan=plan, actor=world.kapolsek)
+    first, second, third = plan.stops.order_by("team", "order")[:3]
+
+    def visit(stop, at) -> Visit:
+        site = stop.site
+        return Visit.objects.create(
+            site=site, unit=site.unit, recorded_by=world.officer, started_at=at
+        )
+
+    visits = [
+        visit(second, local(DAY, 9)),
+        visit(first, local(DAY - timedelta(days=1), 10)),  # the day before: no stop
+        visit(second, local(DAY, 8)),  # earlier, but after the other in the outbox
+        visit(first, local(DAY, 11)),
+    ]
+    if batched:
+        with Batch(PlanStop) as batch:
+            assert mark_stops_done(visits, batch) is None
+    else:
+        assert mark_stops_done(visits) == 2
+    done = dict(plan.stops.values_list("pk", "done_by_visit"))
+    assert (done[first.pk], done[second.pk], done[third.pk]) == (visits[3].pk, visits[0].pk, None)
+    assert mark_stops_done(visits) == 0  # marked already: the first visits stay
 
 
 @pytest.mark.django_db

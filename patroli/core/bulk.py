@@ -18,6 +18,7 @@ first: several SELECTs, one round trip.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,7 @@ class _Statement:
     # On PostgreSQL, the row source giving one array for each column (UNNEST), when every
     # column's values can go in an array of its type; None otherwise.
     arrays: str | None
+    documents: tuple = ()  # the columns (their indexes) given to it as one JSON text each
 
 
 def _statement(model: type[models.Model], connection) -> _Statement:
@@ -108,9 +110,39 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
         # The type without its size (varchar, not varchar(80)): a cast to varchar(80) would cut
         # a longer text silently, where the column refuses it, as it refuses it from VALUES.
         types = [field.db_type(connection).split("(")[0] for field in fields]
-        casts = ", ".join(f"(%s)::{kind}[]" for kind in types)  # types of our own fields
+        documents = tuple(i for i, kind in enumerate(types) if kind == "jsonb")
+        casts = ", ".join(
+            _DOCUMENT if i in documents else f"(%s)::{kind}[]"  # types of our own fields
+            for i, kind in enumerate(types)
+        )
         arrays = f"SELECT * FROM UNNEST({casts})"  # noqa: S608
+        head = f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        return _Statement(head, fields, kinds, arrays, documents)
     return _Statement(f"INSERT INTO {table} ({columns}) ", fields, kinds, arrays)  # noqa: S608
+
+
+# The values of a JSON column, given as one JSON array rather than an array of jsonb: psycopg
+# escapes an array's texts in Python, one match at a time, and a JSON text is full of quotes (an
+# audit event's "after" cost 50 µs, 2.5 ms of a 50-visit outbox), where one text is escaped
+# once, in C. A Python None, which a JSONField stores as SQL NULL, is a JSON null there and SQL
+# NULL again here.
+_DOCUMENT = (
+    "ARRAY(SELECT NULLIF(value, 'null') FROM jsonb_array_elements((%s)::jsonb)"
+    " WITH ORDINALITY ORDER BY ordinality)"
+)
+
+
+def _json_array(values: list) -> str:
+    """The JSON array of a column's values, as a JSONField prepares them for psycopg (a
+    ``Jsonb`` of the value and the field's ``dumps``, or None)."""
+    texts = []
+    for value in values:
+        if value is None:
+            texts.append("null")
+        else:
+            text = (value.dumps or json.dumps)(value.obj)
+            texts.append(text if isinstance(text, str) else bytes(text).decode())
+    return "[" + ",".join(texts) + "]"
 
 
 def _in_array(field: models.Field, connection) -> bool:
@@ -258,6 +290,8 @@ class Batch:
             if returning:
                 self.readers[len(self.pending)] = _ids_of(objects, pk)
             columns = [list(column) for column in zip(*rows, strict=True)]
+            for i in statement.documents:
+                columns[i] = _json_array(columns[i])
             self.execute(statement.head + statement.arrays + tail, columns)
         else:
             # A single row, or a column found by a subquery (a Ref): a multi-row VALUES, as

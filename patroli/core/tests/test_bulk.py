@@ -3,6 +3,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from patroli.core.bulk import Batch
 from patroli.patrols.models import Appeal
@@ -254,6 +255,42 @@ def test_many_rows_are_stored_as_the_orm_stores_them_whatever_their_values(world
         assert stored[dialogue.pk].visit_id == dialogue.visit_id
         assert stored[dialogue.pk].topics == [text, {"a": [1, 2.5, None]}]
         assert stored[dialogue.pk].notes == text
+
+
+def test_json_columns_of_many_rows_keep_their_values_and_sql_null():
+    """On PostgreSQL a JSON column of many rows travels as one JSON text: each value comes back
+    as it went, a Python None as SQL NULL (as a JSONField stores it), a JSON null inside a value
+    as JSON null; a None where the column takes no NULL is refused, as the ORM's insert is."""
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from patroli.audit.models import AuditEvent
+
+    values = [None, {"a": None, "b": AWKWARD}, [1, 2.5, "x"], "teks", 7, True, {}]
+    rows = [
+        DBTaskResult(
+            task_path="patroli.elections.risk.refresh_task",
+            args_kwargs={"args": [i], "kwargs": {}},
+            return_value=value,
+            backend_name="default",
+            run_after=get_date_max(),
+        )
+        for i, value in enumerate(values)
+    ]
+    with CaptureQueriesContext(connection) as queries, Batch(DBTaskResult) as batch:
+        batch.insert(DBTaskResult, rows)
+    if connection.vendor == "postgresql":
+        assert "jsonb_array_elements" in queries.captured_queries[0]["sql"]
+    stored = DBTaskResult.objects.in_bulk([row.pk for row in rows])
+    assert [stored[row.pk].return_value for row in rows] == values
+    assert [stored[row.pk].args_kwargs["args"] for row in rows] == [[i] for i in range(7)]
+    assert DBTaskResult.objects.filter(pk=rows[0].pk, return_value__isnull=True).exists()
+    events = [
+        {"id": 10**9 + i, "time": timezone.now(), "action": "x", "prev_hash": "", "hash": ""}
+        for i in range(2)
+    ]
+    events[0]["after"] = None
+    with pytest.raises(IntegrityError), transaction.atomic(), Batch(AuditEvent) as batch:
+        batch.insert(AuditEvent, events)
 
 
 def test_rows_with_a_ref_column_are_inserted_as_a_values_list():

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -52,7 +53,21 @@ _UNSET = object()
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON: records by their id, times in ISO 8601, sets sorted."""
-    if value is None or isinstance(value, bool | int):
+    # The plain types by their exact type first: every write's event goes through here twice.
+    kind = type(value)
+    if kind is str:
+        return value.replace("\x00", "")  # PostgreSQL's text refuses NUL
+    if value is None or kind is int or kind is bool:
+        return value
+    if kind is dict:
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if kind is list:
+        return [jsonable(item) for item in value]
+    return _jsonable_other(value)
+
+
+def _jsonable_other(value: Any) -> Any:
+    if isinstance(value, bool | int):
         return value
     if isinstance(value, str | Promise):
         return str(value).replace("\x00", "")  # PostgreSQL's text refuses NUL
@@ -103,13 +118,19 @@ def _text(value: str, limit: int) -> str:
     return value.replace("\x00", "")[:limit]
 
 
+@lru_cache(maxsize=1024)
+def _secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
+
+
 def _scrub(data, object_type: str) -> dict:
     data = jsonable(data or {})
     if not isinstance(data, dict):
         data = {"value": data}
     personal = PERSONAL_FIELDS.get(object_type, ())
     for key in data:
-        if any(marker in key.lower() for marker in SECRET_MARKERS):
+        if _secret(key):
             data[key] = REDACTED
         elif key in personal:
             data[key] = PERSONAL

@@ -3,8 +3,8 @@
 ``QuerySet.bulk_create`` compiles SQL with a placeholder and an adapted value per field per row
 and spends most of a synced batch's time doing it (benchmarks/suite.py, "sync ingest"). Here the
 statement is built once per model: SQLite runs it for each row (``executemany``, in-process),
-PostgreSQL gets one INSERT of all the rows, an array for each column (one round trip for the
-batch, as many parameters as columns). The values still go through each field's ``pre_save``
+PostgreSQL gets one INSERT of all the rows, an array for each column, or one JSON text for a JSON
+column (one round trip for the batch, as many parameters as columns). The values still go through each field's ``pre_save``
 and ``get_db_prep_save``, so they are stored exactly as the ORM would store them (auto_now_add
 times, UUIDs on SQLite, JSON).
 

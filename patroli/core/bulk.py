@@ -4,9 +4,9 @@
 and spends most of a synced batch's time doing it (benchmarks/suite.py, "sync ingest"). Here the
 statement is built once per model: SQLite runs it for each row (``executemany``, in-process),
 PostgreSQL gets one INSERT of all the rows, an array for each column, or one JSON text for a JSON
-column (one round trip for the batch, as many parameters as columns). The values still go through each field's ``pre_save``
-and ``get_db_prep_save``, so they are stored exactly as the ORM would store them (auto_now_add
-times, UUIDs on SQLite, JSON).
+column (one round trip for the batch, as many parameters as columns). The values still go through
+each field's ``pre_save`` and ``get_db_prep_save``, so they are stored exactly as the ORM would
+store them (auto_now_add times, UUIDs on SQLite, JSON).
 
 :class:`Batch` holds these inserts with the other statements of a write of several tables (a
 visit, its officers, the site's latest visit, the plan stop it completes, its dialogue): they
@@ -110,7 +110,7 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
         # The type without its size (varchar, not varchar(80)): a cast to varchar(80) would cut
         # a longer text silently, where the column refuses it, as it refuses it from VALUES.
         types = [field.db_type(connection).split("(")[0] for field in fields]
-        documents = tuple(i for i, kind in enumerate(types) if kind == "jsonb")
+        documents = tuple(i for i, field in enumerate(fields) if type(field) is models.JSONField)
         casts = ", ".join(
             _DOCUMENT if i in documents else f"(%s)::{kind}[]"  # types of our own fields
             for i, kind in enumerate(types)
@@ -121,27 +121,27 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
     return _Statement(f"INSERT INTO {table} ({columns}) ", fields, kinds, arrays)  # noqa: S608
 
 
-# The values of a JSON column, given as one JSON array rather than an array of jsonb: psycopg
-# escapes an array's texts in Python, one match at a time, and a JSON text is full of quotes (an
-# audit event's "after" cost 50 µs, 2.5 ms of a 50-visit outbox), where one text is escaped
-# once, in C. A Python None, which a JSONField stores as SQL NULL, is a JSON null there and SQL
-# NULL again here.
+# The values of a JSONField's column, given as one JSON text rather than an array of jsonb:
+# psycopg escapes an array's texts in Python, one match at a time, and a JSON text is full of
+# quotes (an audit event's "after" cost 50 µs, 2.5 ms of a 50-visit outbox), where one text is
+# escaped once, in C. Each value is the one item of a list of its own (``[value]``, a JSON null
+# too), and SQL NULL is a bare JSON null.
 _DOCUMENT = (
-    "ARRAY(SELECT NULLIF(value, 'null') FROM jsonb_array_elements((%s)::jsonb)"
-    " WITH ORDINALITY ORDER BY ordinality)"
+    "ARRAY(SELECT CASE WHEN jsonb_typeof(value) = 'array' THEN value -> 0 END"
+    " FROM jsonb_array_elements((%s)::jsonb) WITH ORDINALITY ORDER BY ordinality)"
 )
 
 
 def _json_array(values: list) -> str:
-    """The JSON array of a column's values, as a JSONField prepares them for psycopg (a
-    ``Jsonb`` of the value and the field's ``dumps``, or None)."""
+    """The JSON text of a JSONField column's values as its ``get_db_prep_save`` gives them to
+    psycopg: a ``Jsonb`` of the value and the field's ``dumps``, or None for SQL NULL."""
     texts = []
     for value in values:
         if value is None:
             texts.append("null")
         else:
             text = (value.dumps or json.dumps)(value.obj)
-            texts.append(text if isinstance(text, str) else bytes(text).decode())
+            texts.append(f"[{text if isinstance(text, str) else bytes(text).decode()}]")
     return "[" + ",".join(texts) + "]"
 
 

@@ -59,9 +59,9 @@ def visit_start(visit) -> datetime | None:
 
 def note_visits(visits: Iterable, batch=None) -> None:
     """Move the ``latest_visit_at`` of the visits' sites forward to the newest of them (a site
-    never moves back: an older visit synced late changes nothing). Several sites are locked in
-    the order of their ids, also those whose value stays, so that two batches lock shared sites
-    in the same order. Sent with ``batch`` (a :class:`patroli.core.bulk.Batch`) when given."""
+    never moves back: an older visit synced late changes nothing). The sites are locked in the
+    order of their ids, also those whose value stays, so that two batches lock shared sites in
+    the same order. Sent with ``batch`` (a :class:`patroli.core.bulk.Batch`) when given."""
     from patroli.core.bulk import Batch
 
     newest: dict[int, datetime] = {}
@@ -82,12 +82,14 @@ def note_visits(visits: Iterable, batch=None) -> None:
     if connection.vendor == "postgresql":
         # Two statements for all the sites (not one each): a device's outbox of 50 visits
         # names dozens of sites, and PostgreSQL plans each statement it is sent. The first
-        # locks them; the second updates those whose latest visit moves.
-        if len(ids) > 1:
-            statements.execute(
-                f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",  # noqa: S608
-                [ids],
-            )
+        # locks them, as an UPDATE of the row would (NO KEY: a foreign key's check of a row
+        # that refers to the site, at another writer's commit, does not wait for it); the
+        # second moves those whose latest visit is newer.
+        statements.execute(
+            f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id"  # noqa: S608
+            " FOR NO KEY UPDATE",
+            [ids],
+        )
         statements.execute(
             f"UPDATE {table} AS s SET latest_visit_at = v.moment"  # noqa: S608
             " FROM UNNEST(%s::bigint[], %s::timestamptz[]) AS v(id, moment)"

@@ -261,11 +261,13 @@ def test_json_columns_of_many_rows_keep_their_values_and_sql_null():
     """On PostgreSQL a JSON column of many rows travels as one JSON text: each value comes back
     as it went, a Python None as SQL NULL (as a JSONField stores it), a JSON null inside a value
     as JSON null; a None where the column takes no NULL is refused, as the ORM's insert is."""
+    from django.db.models import JSONField, Value
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     from patroli.audit.models import AuditEvent
 
-    values = [None, {"a": None, "b": AWKWARD}, [1, 2.5, "x"], "teks", 7, True, {}]
+    json_null = Value(None, JSONField())  # a JSON null, where None is SQL NULL
+    values = [None, {"a": None, "b": AWKWARD}, [1, 2.5, "x"], "teks", 7, True, {}, json_null]
     rows = [
         DBTaskResult(
             task_path="patroli.elections.risk.refresh_task",
@@ -281,9 +283,11 @@ def test_json_columns_of_many_rows_keep_their_values_and_sql_null():
     if connection.vendor == "postgresql":
         assert "jsonb_array_elements" in queries.captured_queries[0]["sql"]
     stored = DBTaskResult.objects.in_bulk([row.pk for row in rows])
-    assert [stored[row.pk].return_value for row in rows] == values
-    assert [stored[row.pk].args_kwargs["args"] for row in rows] == [[i] for i in range(7)]
-    assert DBTaskResult.objects.filter(pk=rows[0].pk, return_value__isnull=True).exists()
+    assert [stored[row.pk].return_value for row in rows] == [*values[:-1], None]
+    assert [stored[row.pk].args_kwargs["args"] for row in rows] == [[i] for i in range(8)]
+    sql_null = DBTaskResult.objects.filter(pk__in=stored, return_value__isnull=True)
+    assert list(sql_null.values_list("pk", flat=True)) == [rows[0].pk]
+    assert DBTaskResult.objects.filter(pk=rows[-1].pk, return_value=json_null).exists()
     events = [
         {"id": 10**9 + i, "time": timezone.now(), "action": "x", "prev_hash": "", "hash": ""}
         for i in range(2)

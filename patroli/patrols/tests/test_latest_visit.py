@@ -218,3 +218,27 @@ def test_several_sites_are_locked_in_the_order_of_their_ids(world):
         prober.close()
     assert not failed
     assert (latest(low), latest(high)) == (at(20), at(20))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_site_is_locked_as_an_update_locks_it_also_when_it_stays(world):
+    """Held by the batch until its commit, also when its latest visit does not move; but not
+    against a foreign key's check of a row that refers to it (another writer's commit: a visit
+    or a concern at the same site), which an UPDATE of the row does not block either."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite locks the whole database for a write")
+    site = world.pps_bumi
+    Site.objects.filter(pk=site.pk).update(latest_visit_at=at(25))
+    prober = psycopg.connect(**connection.get_connection_params())
+    try:
+        with transaction.atomic():
+            note_visits([Visit(site=site, started_at=at(20))])  # older: the value stays
+            lock = "SELECT 1 FROM sites_site WHERE id = %s FOR {} NOWAIT"
+            prober.execute(lock.format("KEY SHARE"), [site.pk])  # a foreign key's check
+            prober.rollback()
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                prober.execute(lock.format("NO KEY UPDATE"), [site.pk])
+            prober.rollback()
+    finally:
+        prober.close()
+    assert latest(site) == at(25)

@@ -105,7 +105,7 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
     columns = ", ".join(quote(field.column) for field in fields)
     table = quote(model._meta.db_table)
     kinds = tuple(_as_is(field) for field in fields)
-    arrays = None
+    arrays, documents = None, ()
     if connection.vendor == "postgresql" and all(_in_array(f, connection) for f in fields):
         # The type without its size (varchar, not varchar(80)): a cast to varchar(80) would cut
         # a longer text silently, where the column refuses it, as it refuses it from VALUES.
@@ -116,9 +116,8 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
             for i, kind in enumerate(types)
         )
         arrays = f"SELECT * FROM UNNEST({casts})"  # noqa: S608
-        head = f"INSERT INTO {table} ({columns}) "  # noqa: S608
-        return _Statement(head, fields, kinds, arrays, documents)
-    return _Statement(f"INSERT INTO {table} ({columns}) ", fields, kinds, arrays)  # noqa: S608
+    head = f"INSERT INTO {table} ({columns}) "  # noqa: S608
+    return _Statement(head, fields, kinds, arrays, documents)
 
 
 # The values of a JSONField's column, given as one JSON text rather than an array of jsonb:

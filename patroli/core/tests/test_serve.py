@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def test_defaults_are_threaded_workers_capped_and_logging_to_stdout(monkeypatch)
     assert options.startswith(
         "-m gunicorn --bind 127.0.0.1:8000 --workers 5 --worker-class gthread"
     )
-    assert "--max-requests 1000 --max-requests-jitter 100" in options
+    assert "--max-requests 1000 --max-requests-jitter 100 --preload" in options
     assert "--access-logfile - --error-logfile -" in options
     assert "--no-control-socket" in options
     assert options.endswith("--log-level warning patroli.wsgi:application")
@@ -67,19 +68,15 @@ def test_without_gunicorn_it_says_which_extra_to_install(monkeypatch):
         call_command("serve")
 
 
-def test_serves_health_checks_and_stops_on_sigterm(tmp_path):
-    pytest.importorskip("gunicorn", reason="gunicorn comes with the dev and prod extras")
+def start(tmp_path, database_url: str) -> tuple[subprocess.Popen, int]:
+    """``patroli serve`` with one worker of two threads, once it answers /healthz."""
     env = {
         "PATH": os.environ["PATH"],
         "SECRET_KEY": "serve-test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "DATABASE_URL": database_url,
         "STATIC_ROOT": str(tmp_path),
         "ALLOWED_HOSTS": "127.0.0.1",
     }
-    migrate = subprocess.run(
-        [*PATROLI, "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, capture_output=True
-    )
-    assert migrate.returncode == 0, migrate.stderr.decode()
     port = free_port()
     server = subprocess.Popen(
         [*PATROLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
@@ -88,26 +85,77 @@ def test_serves_health_checks_and_stops_on_sigterm(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert fetch(f"http://127.0.0.1:{port}/healthz") == (200, b"ok")
+            return server, port
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                stop(server)
+                raise AssertionError(server.stdout.read().decode()) from None
+            time.sleep(0.2)
+
+
+def stop(server: subprocess.Popen) -> tuple[int, str]:
+    """SIGTERM, then the exit code and the log."""
+    server.send_signal(signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = fetch(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "the server did not answer within 30 s"
-                time.sleep(0.2)
-        assert (status, body) == (200, b"ok")
+        returncode = server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        raise
+    return returncode, server.stdout.read().decode()
+
+
+def test_serves_health_checks_and_stops_on_sigterm(tmp_path):
+    pytest.importorskip("gunicorn", reason="gunicorn comes with the dev and prod extras")
+    database_url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    migrate = subprocess.run(
+        [*PATROLI, "migrate", "--no-input", "-v0"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "SECRET_KEY": "x", "DATABASE_URL": database_url},
+        capture_output=True,
+    )
+    assert migrate.returncode == 0, migrate.stderr.decode()
+    server, port = start(tmp_path, database_url)
+    try:
         assert fetch(f"http://127.0.0.1:{port}/readyz")[0] == 200  # the migrated database
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            returncode = server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
-    log = server.stdout.read().decode()
+        returncode, log = stop(server)
     assert returncode == 0, log
     assert "Using worker: gthread" in log
     assert '"GET /healthz HTTP/1.1" 200' in log  # the access log on standard output
+
+
+def test_the_app_loads_in_the_master_and_starts_while_the_database_is_down(tmp_path):
+    """With --preload, the master loads the app, URLconf included: no query may run on the way
+    (its connection would be shared by the forked workers, and the server would not start while
+    the database is down). The worker answers /healthz, and /readyz says what is wrong."""
+    pytest.importorskip("gunicorn", reason="gunicorn comes with the dev and prod extras")
+    server, port = start(tmp_path, f"postgres://nobody@127.0.0.1:{free_port()}/nothing")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            fetch(f"http://127.0.0.1:{port}/readyz")
+        assert answer.value.code == 503
+    finally:
+        returncode, log = stop(server)
+    assert returncode == 0, log
+
+
+def test_the_wsgi_module_loads_the_urlconf_before_any_request():
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import patroli.wsgi\n"
+            "from django.urls import get_resolver\n"
+            "print('url_patterns' in vars(get_resolver()))",
+        ],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "SECRET_KEY": "x", "DATABASE_URL": "sqlite:///:memory:"},
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "True"

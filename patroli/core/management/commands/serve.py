@@ -3,6 +3,11 @@
 Threaded workers (gthread): most of a request's time is spent waiting on the database, so a few
 processes of several threads serve more requests in less memory than many single-threaded ones.
 Workers are recycled after a jittered number of requests so that no slow leak grows for ever.
+The app is loaded once, in gunicorn's master (--preload), and each worker is a fork of it: a new
+or renewed worker serves at once, instead of spending about two seconds of CPU loading Django and
+the URLconf (patroli/wsgi.py) on the machine that serves the other workers' requests, and the
+workers share the loaded code's memory. So SIGHUP renews the workers on the code already loaded:
+an upgrade restarts the service.
 """
 
 import os
@@ -61,6 +66,7 @@ def gunicorn_argv(
         str(max_requests),
         "--max-requests-jitter",
         str(max(1, max_requests // 10)),
+        "--preload",
         "--access-logfile",
         "-",
         "--error-logfile",

@@ -14,6 +14,11 @@ hold is the time from the statement that locks the head returning to the commit 
     single POST     POST /api/v1/visits, one visit with its dialogue (a hold per visit)
     sync of 50      POST /api/v1/sync, a device's 50 visits (one hold for all of them)
 
+For a single visit, the statement that locks the head also inserts its event and moves the head
+(audit.lock_head): what it does on the server after taking the lock is not timed, and the hold
+it leaves is the commit alone. The sync locks the head with its statements and sends its events
+after them, as the floor below does.
+
 beside its floor: the raw driver locking a row of a scratch table, inserting one row and moving
 the locked row in one round trip, then committing. That is the least a chained write can hold on
 this machine: one round trip and one commit (a durable one: the WAL is flushed to disk).
@@ -44,17 +49,18 @@ SYNC_BATCH = 50
 
 class Holds:
     """Times each hold of the chain head by Django's connection: from the statement that locks it
-    returning (``execute_wrapper``) to the commit returning."""
+    returning (``execute_wrapper``) to the commit returning. That statement is the one holding
+    ``lock`` (the head read and locked), alone or, for a single visit, inserting its event too."""
 
-    def __init__(self, connection, head_sql: str):
+    def __init__(self, connection, lock: str):
         self.connection = connection
-        self.head_sql = head_sql
+        self.lock = lock
         self.locked_at: float | None = None
         self.seconds: list[float] = []
 
     def __call__(self, execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if self.head_sql in sql:
+        if self.lock in sql:
             self.locked_at = time.perf_counter()
         return result
 
@@ -145,7 +151,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from patroli.audit.services import _head_sql
+    from patroli.audit.models import ChainHead
 
     if connection.vendor != "postgresql":
         raise SystemExit("PostgreSQL only: on SQLite, one server's write transactions take turns")
@@ -153,7 +159,8 @@ def main() -> None:
     codes = suite.appeal_codes()
     client = Client(headers={"Authorization": f"Bearer {world.officer_token}"})
     suite.RUN_SALT = f":chain:{uuid.uuid4().hex}"
-    holds = Holds(connection, _head_sql(connection))
+    head = connection.ops.quote_name(ChainHead._meta.db_table)
+    holds = Holds(connection, f"FROM {head} WHERE id = 1 FOR UPDATE")
 
     def post(path: str, body: dict) -> None:
         response = client.post(path, json.dumps(body), content_type="application/json")

@@ -73,10 +73,33 @@ def canonical(value):
     return value
 
 
+def _json(value) -> str:
+    """The canonical JSON of ``value``: sorted keys, no spaces, non-ASCII unescaped."""
+    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def chain_hash(fields: dict) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of ``fields``."""
-    text = json.dumps(canonical(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_json(fields).encode()).hexdigest()
+
+
+def chain_text_parts(fields: dict, holes: dict[str, bool]) -> list[str]:
+    """The canonical JSON of ``fields`` that :func:`chain_hash` hashes, cut where the values of
+    ``holes`` go (a hole's name: whether its value is a JSON string, whose quotes then stay in
+    the text around it): the text before the first hole, then the text after each, in the order
+    of the keys. The database fills the holes (``audit.lock_head``) with values that JSON writes
+    as they are: a number, a hex digest, an ISO 8601 time."""
+    parts, text = [], "{"
+    for index, key in enumerate(sorted(fields)):
+        text += ("," if index else "") + _json(key) + ":"
+        if key in holes:
+            quote = '"' if holes[key] else ""
+            parts.append(text + quote)
+            text = quote
+        else:
+            text += _json(fields[key])
+    parts.append(text + "}")
+    return parts
 
 
 class AuditEvent(models.Model):

@@ -10,6 +10,7 @@ The lock is held until that transaction ends, so services record last, just befo
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import math
@@ -33,7 +34,7 @@ from patroli.core.bulk import Batch, Selected
 from patroli.core.ratelimit import client_ip
 
 from .middleware import current_request
-from .models import GENESIS, AuditEvent, ChainHead
+from .models import GENESIS, AuditEvent, ChainHead, chain_text_parts
 
 REDACTED = "[redacted]"
 PERSONAL = "[personal data]"
@@ -177,12 +178,70 @@ def _head_sql(connection) -> str:
     return f"SELECT seq, hash FROM {table} WHERE id = 1{lock}"  # noqa: S608
 
 
-def lock_head(batch: Batch) -> Selected:
+def lock_head(batch: Batch, events: list[AuditEvent] = ()) -> Selected:
     """Lock and read the chain head with ``batch``'s statements (no round trip of its own on
-    PostgreSQL), for the next :func:`record` of the same transaction to start from (its
-    ``head``). Take it last in the batch: the head is locked after the rows a writer locks
-    first. Between the batch and that record, no other event may be recorded."""
+    PostgreSQL), for the next :func:`append` of the same transaction to start from (its
+    ``head``), with the ``events`` it will be given. Take it last in the batch: the head is
+    locked after the rows a writer locks first. Between the batch and that append, no other
+    event may be recorded.
+
+    One event on PostgreSQL (a single visit): the same statement also numbers, chains and
+    inserts it, and moves the head (:func:`_chain_sql`), so the append finds it written. The
+    head is then held from that statement to the commit with nothing sent and no Python run
+    between them, and the write costs no round trip of its own."""
+    if len(events) == 1 and batch.connection.vendor == "postgresql":
+        (event,) = events
+        chained = _Chained(event, batch.connection.alias)
+        return batch.query(*_chain_sql(batch.connection, event), into=chained)
     return batch.query(_head_sql(batch.connection))
+
+
+class _Chained(Selected):
+    """The head locked by a statement that also wrote ``event``: its row (id, prev_hash, hash),
+    or none when there was no head to lock (a new database: :func:`append` then creates
+    the head and writes the event itself)."""
+
+    def __init__(self, event: AuditEvent, alias: str):
+        self.event, self.alias = event, alias
+
+
+# The event's values that only the statement chaining it knows, as JSON writes them into the
+# text it hashes (AuditEvent.hashed_fields): the number (a JSON number) and the previous hash
+# (a JSON string, of hex digits).
+_HOLES = {"id": False, "prev_hash": True}
+_HOLE_SQL = {"id": "head.id::text", "prev_hash": "head.prev"}
+
+
+def _chain_sql(connection, event: AuditEvent) -> tuple[str, list]:
+    """One PostgreSQL statement that locks the chain head, inserts ``event`` after it (its
+    number, the previous hash, and its hash: SHA-256 of the text that
+    :meth:`AuditEvent.compute_hash` hashes, the number and previous hash filled in by the
+    database), and moves the head; it returns the event's row. The event's time is now, by this
+    server's clock, taken here, as the statement is built: a moment before the head is locked
+    (:func:`append` takes it once the head is locked)."""
+    quote = connection.ops.quote_name
+    event.time = timezone.now()
+    fields = [f for f in AuditEvent._meta.concrete_fields if f.attname not in {*_HOLES, "hash"}]
+    draft = copy.copy(event)  # any values in the holes: the text around them is what counts
+    draft.id, draft.prev_hash = 0, GENESIS
+    parts = chain_text_parts(draft.hashed_fields(), _HOLES)
+    text = " || ".join(f"%s || {_HOLE_SQL[hole]}" for hole in sorted(_HOLES)) + " || %s"
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+    head, table = quote(ChainHead._meta.db_table), quote(AuditEvent._meta.db_table)
+    made = ", ".join(quote(name) for name in ("id", "prev_hash", "hash"))
+    sql = (
+        "WITH head AS (SELECT seq + 1 AS id, hash AS prev"  # noqa: S608
+        f" FROM {head} WHERE id = 1 FOR UPDATE),"
+        f" event AS (INSERT INTO {table} ({made}, {columns})"
+        " SELECT head.id, head.prev,"
+        f" encode(sha256(convert_to({text}, 'UTF8')), 'hex'), {marks} FROM head"
+        f" RETURNING {made})"
+        f" UPDATE {head} AS chain SET seq = event.id, hash = event.hash FROM event"
+        f" WHERE chain.id = 1 RETURNING event.*"
+    )
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    return sql, [*parts, *values]
 
 
 def record(
@@ -291,6 +350,13 @@ def append(events: list[AuditEvent], head: Selected | None = None) -> None:
     """
     if not events:
         return
+    if isinstance(head, _Chained):
+        if len(events) != 1 or events[0] is not head.event:
+            raise ValueError("The head was locked to chain another event.")
+        if head.rows:  # written by the statement that locked the head
+            ((head.event.id, head.event.prev_hash, head.event.hash),) = head.rows
+            head.event._state.adding, head.event._state.db = False, head.alias
+            return
     # No savepoint: when the audit write fails, the change it records fails with it.
     with transaction.atomic(savepoint=False):
         if head is not None:

@@ -200,10 +200,13 @@ class Batch:
     def execute(self, sql: str, params: list | tuple = ()) -> None:
         self.pending.append((sql, list(params), "one"))
 
-    def query(self, sql: str, params: list | tuple = ()) -> Selected:
-        """A SELECT sent with the batch (no round trip of its own on PostgreSQL): its rows are
-        in the returned object's ``rows`` once the batch is sent, None until then."""
-        selected = Selected()
+    def query(
+        self, sql: str, params: list | tuple = (), *, into: Selected | None = None
+    ) -> Selected:
+        """A SELECT (or a statement with RETURNING) sent with the batch (no round trip of its
+        own on PostgreSQL): its rows are in the returned object's ``rows`` once the batch is
+        sent, None until then. ``into``: the object to fill (a subclass that says more)."""
+        selected = Selected() if into is None else into
         self.readers[len(self.pending)] = selected.take
         self.execute(sql, params)
         return selected

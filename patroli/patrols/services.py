@@ -118,8 +118,12 @@ def record_visit(
     (visit,) = staged.visits
     officers = item.officers or [recorded_by]
     # Its event too, unless it names photos not stored yet: the chain's head, locked by the
-    # batch, is then held only while the event is chained.
-    event = None if photos else _visit_event(recorded_by, visit, officers, [])
+    # batch, is then held only while the event is chained (on PostgreSQL, by the statement
+    # that locks it: audit.lock_head).
+    event = None
+    if not photos:
+        event = _visit_event(recorded_by, visit, officers, [])
+        staged.lock_head([event])
     stored: list[VisitPhoto] = []
     # Optimistic: insert, and let the primary key report a copy that is already stored.
     try:
@@ -183,6 +187,7 @@ def record_visits(
         _visit_event(recorded_by, visit, item.officers or [recorded_by], [])
         for visit, item in zip(visits, items, strict=True)
     ]
+    staged.lock_head(events)
     try:
         with transaction.atomic():
             _write_visits(recorded_by, items, staged)
@@ -291,6 +296,13 @@ class _Staged:
     wants_head: bool  # the audit chain's head is locked and read with the last batch
     head: Selected | None = None
 
+    def lock_head(self, events: list) -> None:
+        """Lock the audit chain's head for the visits' ``events`` with their statements, when
+        it is wanted and those fit in one batch (one dialogue at most; several have their
+        appeals and participants sent in a second batch, which locks it: _write_visits)."""
+        if self.wants_head and len(self.dialogues) <= 1:
+            self.head = audit.lock_head(self.batch, events)
+
 
 def _stage_visits(
     recorded_by, items: list[NewVisit], clock_skew_s: float | None, *, lock_head: bool
@@ -298,10 +310,10 @@ def _stage_visits(
     """The visits and everything they hold, built and put in a batch that is not sent yet
     (:func:`_write_visits` sends it, in the caller's transaction). No statement runs here.
 
-    With ``lock_head``, the audit chain's head is locked and read with the last statements of
-    the visits, for their events (``audit.lock_head``): only when nothing else is written
-    between them and those events (photos, whose files take time, or concerns and incidents,
-    which have events of their own)."""
+    With ``lock_head``, the audit chain's head is to be locked with the last statements of
+    the visits, for their events (``_Staged.lock_head``, once they are built): only when
+    nothing else is written between them and those events (photos, whose files take time, or
+    concerns and incidents, which have events of their own)."""
     visits = []
     for item in items:
         site = item.site
@@ -368,13 +380,11 @@ def _stage_visits(
         village_codes=dict.fromkeys(item.site.village_id for item in items),
         batch=batch,
     )
-    # The head last, after the sites and plan stops (and, for several dialogues, after their
-    # appeals, in the second batch): their events then cost no round trip to read it.
+    # The head last (_Staged.lock_head, once the events are built), after the sites and plan
+    # stops (and, for several dialogues, after their appeals, in the second batch): their
+    # events then cost no round trip to read it.
     alone = lock_head and not any(item.concerns or item.incidents for item in items)
-    staged = _Staged(visits, {record.visit_id: record for record in records}, said, batch, alone)
-    if alone and len(records) <= 1:
-        staged.head = audit.lock_head(batch)
-    return staged
+    return _Staged(visits, {record.visit_id: record for record in records}, said, batch, alone)
 
 
 def _write_visits(recorded_by, items: list[NewVisit], staged: _Staged) -> list[tuple]:

@@ -206,3 +206,102 @@ def test_expect_head_checks_its_argument():
     assert code == 1 and "event 9 is not in the chain" in err
     with pytest.raises(Exception, match="N:HASH"):
         call_command("verify_audit", "--expect-head", "nonsense", stdout=StringIO())
+
+
+def chain_one(event) -> None:
+    """``event`` appended after a head locked for it with a batch, as a single visit does."""
+    from django.db import transaction
+
+    from patroli.core.bulk import Batch
+
+    with transaction.atomic():
+        batch = Batch(AuditEvent)
+        head = audit.lock_head(batch, [event])
+        batch.send()
+        audit.append([event], head)
+
+
+AWKWARD = {  # what JSON must escape or keep, and what jsonb stores otherwise than Python
+    "text": 'Bumi Harapan — Sepaku ✓ "kutip" \\ back\nslash\ttab 😀 \u2028',
+    "lat": 2.0,
+    "big": 1e20,
+    "tiny": 1e-7,
+    "nested": {"z": [1, 2.5, None, True, "x"], "a": {}, "é": "ü"},
+}
+
+
+def test_an_event_chained_by_the_statement_that_locks_the_head_verifies():
+    """On PostgreSQL, the head's statement numbers, times, chains and inserts one event, and
+    hashes it in SQL: the hash must be the one that Python computes from the stored event,
+    whatever its text holds. On SQLite the same calls chain it in Python."""
+    from django.contrib.auth import get_user_model
+
+    write(2)
+    actor = get_user_model().objects.create_user("pétugas-1", password="x")
+    for after in ({"file": "a.csv"}, AWKWARD, {}):
+        event = audit.prepare(actor, "site.update", Site, before={"v": 1.5}, after=after)
+        event.user_agent = 'Mozilla/5.0 "quoted" \\ ñ'
+        event.ip = "2001:db8::1"
+        chain_one(event)
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert (stored.id, stored.time, stored.prev_hash, stored.hash) == (
+            event.id,
+            event.time,
+            event.prev_hash,
+            event.hash,
+        )
+        assert stored.hash == stored.compute_hash() == event.compute_hash()
+    write(1)  # a Python-chained event follows a SQL-chained one
+    assert verify() == (0, "OK, 6 events\n", "")
+    head = ChainHead.objects.get()
+    assert (head.seq, head.hash) == (6, AuditEvent.objects.get(pk=6).hash)
+
+
+def test_an_event_chained_with_the_head_on_a_new_trail_creates_the_head():
+    """No head row yet (a new database, or a test that emptied the tables): the statement
+    finds nothing to lock and writes nothing, and the append creates the head and chains the
+    event itself, after the last event."""
+    write(2)
+    ChainHead.objects.all().delete()
+    event = audit.prepare(None, "site.import", Site, after={"file": "b.csv"})
+    chain_one(event)
+    assert (event.id, AuditEvent.objects.count()) == (3, 3)
+    assert verify() == (0, "OK, 3 events\n", "")
+
+
+def test_a_head_locked_for_one_event_refuses_another():
+    from django.db import transaction
+
+    from patroli.core.bulk import Batch
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite chains in Python: a head locked for one event serves any")
+    write(1)
+    wanted = audit.prepare(None, "site.import", Site, after={"file": "c.csv"})
+    other = audit.prepare(None, "site.import", Site, after={"file": "d.csv"})
+    with pytest.raises(ValueError, match="another event"), transaction.atomic():
+        batch = Batch(AuditEvent)
+        head = audit.lock_head(batch, [wanted])
+        batch.send()
+        audit.append([other], head)
+    assert AuditEvent.objects.count() == 1
+
+
+def test_the_text_cut_at_the_holes_is_the_hashed_text():
+    """The parts around the values the database fills, joined with those values, give the
+    text that ``chain_hash`` hashes."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from patroli.audit.models import _json, chain_text_parts
+
+    event = audit.prepare(None, "site.update", Site, before={"a": 1}, after=AWKWARD)
+    event.id, event.prev_hash = 41, "ab" * 32
+    for moment in (datetime(2024, 1, 23, 2, 0, 0, tzinfo=UTC), datetime(2024, 1, 23, 2, 0, 0, 7)):
+        event.time = moment.replace(tzinfo=UTC)
+        fields = event.hashed_fields()
+        parts = chain_text_parts(fields, {"id": False, "prev_hash": True, "time": True})
+        filled = [str(fields["id"]), fields["prev_hash"], fields["time"]]  # in the keys' order
+        text = parts[0] + "".join(v + p for v, p in zip(filled, parts[1:], strict=True))
+        assert text == _json(fields)
+        assert hashlib.sha256(text.encode()).hexdigest() == event.compute_hash()

@@ -8,7 +8,23 @@ from django.db import connection, transaction
 
 from patroli.audit import services as audit
 from patroli.audit.models import AuditEvent
+from patroli.core.bulk import Batch
 from patroli.sites.models import Site
+
+
+def record_alone(name: str, n: int) -> None:
+    """As a staff write records: the head locked, read and written in statements of its own."""
+    audit.record(None, "site.import", Site, after={"writer": name, "n": n})
+
+
+def record_with_batch(name: str, n: int) -> None:
+    """As a single visit records: the event chained by the statement that locks the head, sent
+    with the visit's own statements (audit.lock_head)."""
+    event = audit.prepare(None, "site.import", Site, after={"writer": name, "n": n})
+    batch = Batch(AuditEvent)
+    head = audit.lock_head(batch, [event])
+    batch.send()
+    audit.append([event], head)
 
 
 @pytest.mark.skipif(
@@ -16,23 +32,31 @@ from patroli.sites.models import Site
     reason="SQLite runs one write transaction at a time: there is no race to test",
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_writers_at_once_form_one_chain():
+@pytest.mark.parametrize(
+    "writes",
+    [(record_alone, record_alone), (record_with_batch, record_alone)],
+    ids=["alone", "mixed"],
+)
+def test_two_writers_at_once_form_one_chain(writes):
     start = threading.Barrier(2)
     errors = []
 
-    def server(name: str) -> None:
+    def server(name: str, write) -> None:
         try:
             start.wait()
             for n in range(10):
                 with transaction.atomic():
-                    audit.record(None, "site.import", Site, after={"writer": name, "n": n})
+                    write(name, n)
                     time.sleep(0.002)  # the rest of the staff write, with the head locked
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=server, args=(name,)) for name in ("app1", "app2")]
+    threads = [
+        threading.Thread(target=server, args=(name, write))
+        for name, write in zip(("app1", "app2"), writes, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

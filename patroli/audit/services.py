@@ -10,7 +10,6 @@ The lock is held until that transaction ends, so services record last, just befo
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import decimal
 import math
@@ -222,9 +221,7 @@ def _chain_sql(connection, event: AuditEvent) -> tuple[str, list]:
     quote = connection.ops.quote_name
     event.time = timezone.now()
     fields = [f for f in AuditEvent._meta.concrete_fields if f.attname not in {*_HOLES, "hash"}]
-    draft = copy.copy(event)  # any values in the holes: the text around them is what counts
-    draft.id, draft.prev_hash = 0, GENESIS
-    parts = chain_text_parts(draft.hashed_fields(), _HOLES)
+    parts = chain_text_parts(event.hashed_fields(), _HOLES)  # the holes' values unset yet
     text = " || ".join(f"%s || {_HOLE_SQL[hole]}" for hole in sorted(_HOLES)) + " || %s"
     columns = ", ".join(quote(f.column) for f in fields)
     marks = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
@@ -264,7 +261,8 @@ def record(
     secrets and residents' contact details are masked. ``unit`` defaults to the unit owning
     ``obj``; ``username`` names who tried when there is no actor (a failed login). The request
     defaults to the one being served. Costs three statements: lock the head, insert, update it
-    (two when ``head`` was locked and read before, by :func:`lock_head`).
+    (two when ``head`` was locked and read before, by :func:`lock_head`); on PostgreSQL, one
+    that does all three (:func:`append`).
     """
     event = prepare(
         actor,
@@ -346,10 +344,17 @@ def append(events: list[AuditEvent], head: Selected | None = None) -> None:
 
     Three statements written by hand (lock and read the head, insert the events, move the head;
     the last two sent together): they run on every write of the application, and the ORM's
-    compiling of them cost more than running them (benchmarks/suite.py, "single POST").
+    compiling of them cost more than running them (benchmarks/suite.py, "single POST"). On
+    PostgreSQL one event is written by one statement, which locks the head too (see
+    :func:`lock_head`): the head is then held only from it to the commit.
     """
     if not events:
         return
+    if head is None and len(events) == 1 and connection.vendor == "postgresql":
+        head = _Chained(events[0], connection.alias)
+        with connection.cursor() as cursor:
+            cursor.execute(*_chain_sql(connection, events[0]))
+            head.rows = cursor.fetchall()
     if isinstance(head, _Chained):
         if len(events) != 1 or events[0] is not head.event:
             raise ValueError("The head was locked to chain another event.")

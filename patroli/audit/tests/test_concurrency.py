@@ -13,7 +13,8 @@ from patroli.sites.models import Site
 
 
 def record_alone(name: str, n: int) -> None:
-    """As a staff write records: the head locked, read and written in statements of its own."""
+    """As a staff write records one event (on PostgreSQL, chained by the statement that locks
+    the head)."""
     audit.record(None, "site.import", Site, after={"writer": name, "n": n})
 
 
@@ -27,6 +28,16 @@ def record_with_batch(name: str, n: int) -> None:
     audit.append([event], head)
 
 
+def record_in_python(name: str, n: int) -> None:
+    """As a sync records its events: the head locked and read, then the events (two here, the
+    second one unnamed) chained in Python and inserted."""
+    audit.record_many(
+        None,
+        "site.import",
+        [(Site, {"writer": name, "n": n}), (Site, {"writer": "", "n": n})],
+    )
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="SQLite runs one write transaction at a time: there is no race to test",
@@ -34,8 +45,8 @@ def record_with_batch(name: str, n: int) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "writes",
-    [(record_alone, record_alone), (record_with_batch, record_alone)],
-    ids=["alone", "mixed"],
+    [(record_alone, record_alone), (record_with_batch, record_in_python)],
+    ids=["alone", "in a batch and in Python"],
 )
 def test_two_writers_at_once_form_one_chain(writes):
     start = threading.Barrier(2)
@@ -63,10 +74,11 @@ def test_two_writers_at_once_form_one_chain(writes):
         thread.join()
 
     assert not errors
+    count = AuditEvent.objects.count()
     result = audit.verify_chain()
-    assert result.ok and result.count == 20
-    writers = list(AuditEvent.objects.order_by("id").values_list("after__writer", flat=True))
-    assert sorted(writers) == ["app1"] * 10 + ["app2"] * 10
+    assert result.ok and result.count == count
     assert list(AuditEvent.objects.order_by("id").values_list("id", flat=True)) == list(
-        range(1, 21)
+        range(1, count + 1)
     )
+    writers = AuditEvent.objects.exclude(after__writer="").values_list("after__writer", flat=True)
+    assert sorted(writers) == ["app1"] * 10 + ["app2"] * 10

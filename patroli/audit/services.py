@@ -60,10 +60,14 @@ def jsonable(value: Any) -> Any:
     if value is None or kind is int or kind is bool:
         return value
     if kind is dict:
-        return {str(key): jsonable(item) for key, item in value.items()}
+        return {_key(key): jsonable(item) for key, item in value.items()}
     if kind is list:
         return [jsonable(item) for item in value]
     return _jsonable_other(value)
+
+
+def _key(key) -> str:
+    return str(key).replace("\x00", "")  # jsonb refuses NUL in keys too
 
 
 def _jsonable_other(value: Any) -> Any:
@@ -84,7 +88,7 @@ def _jsonable_other(value: Any) -> Any:
     if isinstance(value, models.QuerySet | models.Manager):
         value = set(value.values_list("pk", flat=True))
     if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
+        return {_key(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, set | frozenset):
         return sorted((jsonable(item) for item in value), key=lambda item: (str(type(item)), item))
     if isinstance(value, list | tuple):
@@ -224,7 +228,11 @@ def _chain_sql(connection, event: AuditEvent) -> tuple[str, list]:
     parts = chain_text_parts(event.hashed_fields(), _HOLES)  # the holes' values unset yet
     text = " || ".join(f"%s || {_HOLE_SQL[hole]}" for hole in sorted(_HOLES)) + " || %s"
     columns = ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+    # Each value cast to its column's type without a length: an explicit cast to varchar(n)
+    # would cut a longer text silently (the stored text would not be the hashed one), where
+    # the insert's own assignment refuses it, as the Python path's insert does.
+    types = [f.db_type(connection).split("(")[0] for f in fields]
+    marks = ", ".join(f"%s::{kind}" for kind in types)
     head, table = quote(ChainHead._meta.db_table), quote(AuditEvent._meta.db_table)
     made = ", ".join(quote(name) for name in ("id", "prev_hash", "hash"))
     sql = (

@@ -306,3 +306,27 @@ def test_the_text_cut_at_the_holes_is_the_hashed_text():
         text = parts[0] + "".join(v + p for v, p in zip(filled, parts[1:], strict=True))
         assert text == _json(fields)
         assert hashlib.sha256(text.encode()).hexdigest() == event.compute_hash()
+
+
+def test_a_lone_event_too_long_for_its_column_is_never_stored_cut():
+    """A text longer than its column is refused where the column has a length (PostgreSQL), as
+    the insert of the Python path refuses it, and kept whole where it has none (SQLite): never
+    stored cut, which would leave the hash of the text before the cut."""
+    from django.db import DataError, transaction
+
+    write(1)
+    event = audit.prepare(None, "x" * 50, Site, after={})  # action: 40 characters at most
+    if connection.vendor == "postgresql":
+        with pytest.raises(DataError), transaction.atomic():
+            audit.append([event])
+        assert verify() == (0, "OK, 1 event\n", "")
+    else:
+        audit.append([event])
+        assert AuditEvent.objects.get(pk=2).action == "x" * 50
+        assert verify() == (0, "OK, 2 events\n", "")
+
+
+def test_a_nul_in_a_key_is_dropped_like_a_nul_in_a_value():
+    audit.record(None, "site.update", Site, after={"a\x00b": "c\x00d"})
+    assert AuditEvent.objects.get().after == {"ab": "cd"}
+    assert verify() == (0, "OK, 1 event\n", "")

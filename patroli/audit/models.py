@@ -88,7 +88,7 @@ def chain_text_parts(fields: dict, holes: dict[str, bool]) -> list[str]:
     ``holes`` go (a hole's name: whether its value is a JSON string, whose quotes then stay in
     the text around it): the text before the first hole, then the text after each, in the order
     of the keys. The database fills the holes (``audit.lock_head``) with values that JSON writes
-    as they are: a number, a hex digest, an ISO 8601 time."""
+    as they are: a number, a hex digest."""
     parts, text = [], "{"
     for index, key in enumerate(sorted(fields)):
         text += ("," if index else "") + _json(key) + ":"

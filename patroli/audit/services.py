@@ -29,7 +29,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from patroli.core.bulk import Batch, Selected
+from patroli.core.bulk import Batch, Selected, cast_type
 from patroli.core.ratelimit import client_ip
 
 from .middleware import current_request
@@ -228,11 +228,8 @@ def _chain_sql(connection, event: AuditEvent) -> tuple[str, list]:
     parts = chain_text_parts(event.hashed_fields(), _HOLES)  # the holes' values unset yet
     text = " || ".join(f"%s || {_HOLE_SQL[hole]}" for hole in sorted(_HOLES)) + " || %s"
     columns = ", ".join(quote(f.column) for f in fields)
-    # Each value cast to its column's type without a length: an explicit cast to varchar(n)
-    # would cut a longer text silently (the stored text would not be the hashed one), where
-    # the insert's own assignment refuses it, as the Python path's insert does.
-    types = [f.db_type(connection).split("(")[0] for f in fields]
-    marks = ", ".join(f"%s::{kind}" for kind in types)
+    # Never cut to the column's size: the stored text would not be the hashed one.
+    marks = ", ".join(f"%s::{cast_type(f, connection)}" for f in fields)
     head, table = quote(ChainHead._meta.db_table), quote(AuditEvent._meta.db_table)
     made = ", ".join(quote(name) for name in ("id", "prev_hash", "hash"))
     sql = (

@@ -107,9 +107,7 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
     kinds = tuple(_as_is(field) for field in fields)
     arrays, documents = None, ()
     if connection.vendor == "postgresql" and all(_in_array(f, connection) for f in fields):
-        # The type without its size (varchar, not varchar(80)): a cast to varchar(80) would cut
-        # a longer text silently, where the column refuses it, as it refuses it from VALUES.
-        types = [field.db_type(connection).split("(")[0] for field in fields]
+        types = [cast_type(field, connection) for field in fields]
         documents = tuple(i for i, field in enumerate(fields) if type(field) is models.JSONField)
         casts = ", ".join(
             _DOCUMENT if i in documents else f"(%s)::{kind}[]"  # types of our own fields
@@ -118,6 +116,13 @@ def _build_statement(model: type[models.Model], connection) -> _Statement:
         arrays = f"SELECT * FROM UNNEST({casts})"  # noqa: S608
     head = f"INSERT INTO {table} ({columns}) "  # noqa: S608
     return _Statement(head, fields, kinds, arrays, documents)
+
+
+def cast_type(field: models.Field, connection) -> str:
+    """The type to cast a value of ``field`` to in SQL: its column's type without its size
+    (varchar, not varchar(80)). A cast to varchar(80) would cut a longer text silently, where
+    the column refuses it, as it refuses it from VALUES."""
+    return field.db_type(connection).split("(")[0]
 
 
 # The values of a JSONField's column, given as one JSON text rather than an array of jsonb:

@@ -232,8 +232,8 @@ AWKWARD = {  # what JSON must escape or keep, and what jsonb stores otherwise th
 
 
 def test_an_event_chained_by_the_statement_that_locks_the_head_verifies():
-    """On PostgreSQL, the head's statement numbers, times, chains and inserts one event, and
-    hashes it in SQL: the hash must be the one that Python computes from the stored event,
+    """On PostgreSQL, the statement that locks the head numbers, chains and inserts one event,
+    and hashes it in SQL: the hash must be the one that Python computes from the stored event,
     whatever its text holds. On SQLite the same calls chain it in Python."""
     from django.contrib.auth import get_user_model
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Subquery, Value
+from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -40,31 +40,6 @@ class VisitQuerySet(models.QuerySet):
     def search(self, query: str) -> "VisitQuerySet":
         """Visits holding every word of ``query`` (Indonesian full-text), best first."""
         return full_text_search(self, query)
-
-    def for_api(self) -> "VisitQuerySet":
-        """What the API's visit (``VisitOut``) reads, each relation prefetched into a plain list
-        named ``api_<relation>``: a page of 100 visits is then put together without the ORM's
-        per-row related managers, which took half the time of a search (benchmarks/suite.py)."""
-        from patroli.concerns.models import Concern
-        from patroli.elections.models import Incident
-        from patroli.units.models import Officer
-
-        return self.select_related("site", "recorded_by", "dialogue").prefetch_related(
-            Prefetch("officers", queryset=Officer.objects.order_by("pk"), to_attr="api_officers"),
-            Prefetch("dialogue__participants", to_attr="api_participants"),
-            Prefetch("dialogue__appeals", to_attr="api_appeals"),
-            Prefetch(
-                "concerns",
-                queryset=Concern.objects.select_related("category"),
-                to_attr="api_concerns",
-            ),
-            Prefetch(
-                "incidents",
-                queryset=Incident.objects.order_by("-occurred_at", "id"),
-                to_attr="api_incidents",
-            ),
-            Prefetch("photos", to_attr="api_photos"),
-        )
 
     def with_details(self) -> "VisitQuerySet":
         return self.select_related(
@@ -219,9 +194,13 @@ class VisitPhoto(models.Model):
         return self._url("thumb")
 
     def _url(self, size: str) -> str:
+        return self.url_of(self.visit_id, self.pk, size)
+
+    @staticmethod
+    def url_of(visit_id, photo_id, size: str) -> str:
+        """The address of a photo (``size`` "full" or "thumb"), from its ids alone."""
         return reverse(
-            "app:visit-photo",
-            kwargs={"visit_id": self.visit_id, "photo_id": self.pk, "size": size},
+            "app:visit-photo", kwargs={"visit_id": visit_id, "photo_id": photo_id, "size": size}
         )
 
 

@@ -163,8 +163,13 @@ class Officer(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        name = self.get_full_name() or self.username
-        return f"{self.rank} {name}".strip()
+        return self.name_of(self.rank, self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_of(rank: str, first_name: str, last_name: str, username: str) -> str:
+        """An officer's display name from those columns (read without the model)."""
+        name = f"{first_name} {last_name}".strip() or username
+        return f"{rank} {name}".strip()
 
     @property
     def is_commander(self) -> bool:

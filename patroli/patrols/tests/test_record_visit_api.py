@@ -291,6 +291,15 @@ def test_a_new_visit_is_answered_as_it_reads_back(world, api):
     answer = created.json()
     assert len(answer["officers"]) == 2 and len(answer["concerns"]) == 2
     assert len(answer["incidents"]) == 2 and len(answer["dialogue"]["participants"]) == 2
+    # A page of the list puts each visit's records with its own visit (read a relation at a
+    # time for the whole page), and says the same as the 201 of each.
+    other = payload(world.tps_bumi, started_at="2024-01-22T10:00:00+08:00", ended_at=None)
+    other["dialogue"].update(participants=[{"name": "Wayan"}], appeals=["kamtibmas-pemilu"])
+    other["concerns"] = [{"category": "politik-uang", "description": "Amplop di pasar."}]
+    second = client.post("/api/v1/visits", other, content_type="application/json")
+    assert second.status_code == 201, second.content
+    listed = client.get("/api/v1/visits").json()["items"]
+    assert listed == [answer, second.json()]  # newest first
 
 
 def test_a_new_visit_without_dialogue_reads_back_the_same(world, api):

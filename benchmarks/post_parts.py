@@ -13,7 +13,8 @@ N to the floor, in turn; the table gives the median of the rounds per request:
     input parsing        django-ninja reading the body into VisitIn
     lookups, validation  patrols.api.resolve_visit_input (sites, appeals, access gate, 422s)
     storing              patrols.services.record_visit (the transaction, the audit event)
-    the answer           django-ninja's VisitOut from the stored visit
+    the answer's dict    patrols.api.visit_out: VisitOut of the stored visit, as a dict
+    the answer           django-ninja validating that dict and writing it
 
 and then the API's statements, each with its count and time per request (Django's
 ``execute_wrapper``; the commit timed on its own). Nothing is written to results/: this is for
@@ -41,6 +42,7 @@ PARTS = {  # label: (module, object, attribute)
     "input parsing": ("ninja.operation", "Operation", "_get_values"),
     "lookups, validation": ("patroli.patrols.api", None, "resolve_visit_input"),
     "storing": ("patroli.patrols.api", None, "record_visit"),
+    "the answer's dict": ("patroli.patrols.api", None, "visit_out"),
     "the answer": ("ninja.operation", "Operation", "_result_to_response"),
 }
 

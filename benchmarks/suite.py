@@ -624,11 +624,12 @@ SEARCHED = (  # route (and row), table, its newest-first column, phrases
 def search_sql(raw: Raw, table: str, newest: str, path: str, query: str, by_ids=None):
     """The same full-text question in plain SQL: how many of the unit's rows match, and the
     first page (100) in the API's order (best first, equal ranks newest first), with every
-    column: the page's keys in that order, then their rows, as core.pagination.Built reads a
-    page (on SQLite a quarter faster than sorting the rows whole for a common word; alike on
-    PostgreSQL). On PostgreSQL the units' ids are read first and given too, as the application
-    narrows a gated search (core.search._within_gated_units), unless the unit is a top one and
-    no unit lies outside it; ``by_ids`` True or False gives them or not, whatever the unit
+    column: the page's keys in that order (on SQLite with the count, in one statement), then
+    their rows, as core.pagination.Built reads a page (on SQLite a quarter faster than sorting
+    the rows whole for a common word; alike on PostgreSQL). On PostgreSQL the units' ids are
+    read first and given too, as the application narrows a gated search
+    (core.search._within_gated_units), unless the unit is a top one and no unit lies outside
+    it; ``by_ids`` True or False gives them or not, whatever the unit
     (benchmarks/search_narrowing.py)."""
     from patroli.core.search import query_words, stem
 
@@ -665,7 +666,9 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str, by_ids=
             f" WHERE {fts} MATCH %s AND {units}"
         )
         count_sql = f"SELECT COUNT(*) {joined}"
-        page_sql = f"SELECT t.id {joined} ORDER BY f.rank, {ties} LIMIT 100"
+        # The count with the page's keys, in one statement, as the API reads a search on SQLite
+        # (core.pagination.Built); apart only when no match is on the page.
+        page_sql = f"SELECT t.id, COUNT(*) OVER () {joined} ORDER BY f.rank, {ties} LIMIT 100"
         count_args = page_args = [term, *unit_args]
 
     def call() -> tuple[int, list[str]]:
@@ -681,8 +684,13 @@ def search_sql(raw: Raw, table: str, newest: str, path: str, query: str, by_ids=
                 at = len(unit_args)
                 count_with = [*count_args[:at], ids, *count_args[at:]]
                 page_with = [*page_args[:at], ids, *page_args[at:]]
-        (n,) = raw.fetch(counting, count_with)[0]
-        keys = [key for (key,) in raw.fetch(paging, page_with)]
+        if raw.vendor == "sqlite":
+            page = raw.fetch(paging, page_with)
+            keys = [key for key, _n in page]
+            (n,) = (page[0][1],) if page else raw.fetch(counting, count_with)[0]
+        else:
+            (n,) = raw.fetch(counting, count_with)[0]
+            keys = [key for (key,) in raw.fetch(paging, page_with)]
         marks = ", ".join(["%s"] * len(keys))
         rows = (
             raw.fetch(f"SELECT {fields} FROM {table} WHERE id IN ({marks})", keys) if keys else []

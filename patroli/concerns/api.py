@@ -197,6 +197,7 @@ def list_concerns(request, filters: Query[ConcernQuery]):
         rows=concern_rows,
         key=itemgetter(0),
         build=concern_out,
+        search=bool(filters.q.strip()),
     )
 
 

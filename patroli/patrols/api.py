@@ -236,7 +236,8 @@ def _photo(visit_id: uuid.UUID, photo_id: uuid.UUID, width: int, height: int) ->
 
 def visit_rows(visits: QuerySet[Visit]) -> list[dict]:
     """VisitOut of each visit of ``visits`` (in no particular order): one query for the visits
-    with their site, recorder and dialogue, then one per relation that has records."""
+    with their site, recorder and dialogue, then one per relation (officers, concerns,
+    incidents, photos; participants and appeals when a visit has a dialogue)."""
     database = visits.db
     answers, dialogues = {}, {}
     for row in visits.values_list(*_VISIT_READ):
@@ -307,8 +308,10 @@ def visit_rows(visits: QuerySet[Visit]) -> list[dict]:
 
 
 def visit_out(visit: Visit) -> dict:
-    """VisitOut of a visit from its records: those in its caches (a visit just recorded, see
-    ``services._fill_caches``), or read now."""
+    """VisitOut of a visit just recorded, from the records in its caches
+    (``services._fill_caches``), in the orders of ``visit_rows``. Any other visit is answered
+    by ``visit_rows``: read here, its concerns and incidents would come in the models' orders,
+    without their tie-breaks."""
     dialogue = getattr(visit, "dialogue", None)
     row = [attrgetter(column.replace("__", "."))(visit) for column in _VISIT_COLUMNS.values()]
     if dialogue is None:
@@ -535,7 +538,9 @@ def list_visits(request, filters: Query[VisitFilter]):
         visits = visits.until(filters.until)
     if filters.q:
         visits = visits.search(filters.q)
-    return Built(visits, scope=scope, rows=visit_rows, key=itemgetter("id"))
+    return Built(
+        visits, scope=scope, rows=visit_rows, key=itemgetter("id"), search=bool(filters.q.strip())
+    )
 
 
 @router.get("/visits/{visit_id}", response=VisitOut)

@@ -62,10 +62,12 @@ class Built:
         self.build = build
         # A full-text search on SQLite counts its matches in the statement that reads the
         # page's keys: that statement sorts every match by rank anyway, and one pass over them
-        # beats two (benchmarks/suite.py, small: a Polda's visits for "kantor pps" 254 against
-        # 385 ms, its concerns for "warga" 23 against 25 ms). On PostgreSQL it went both ways
-        # (visits 96 against 82 ms, concerns 12 against 20), and a list read in an index's
-        # order, not sorted whole, would read every row for it: both count apart.
+        # beats two (the suite's small data: a Polda's visits for "kantor pps" 254 against
+        # 385 ms, its concerns for "warga" 23 against 25 ms; medium, through the API: "politik
+        # uang" 509 against 937 ms). On PostgreSQL it went both ways (visits 96 against 82 ms:
+        # the window keeps every match's row, search document included, until the sort;
+        # concerns 12 against 20), and a list read in an index's order, not sorted whole,
+        # would read every row to count them: those count apart.
         self.search = search
         self.total = None  # the count, when the page's statement gave it
 

@@ -39,6 +39,7 @@ generated column reads: a migration altering one of ``search_columns`` must firs
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,7 +64,9 @@ STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords_id.txt"
 _WORD = re.compile(r"[A-Za-z0-9]+")
 # PostgreSQL's parser reads "1e5x" as the number 1e5 followed by the word x: split the same way.
 _SCIENTIFIC = re.compile(r"(\d+e\d+)([a-z].*)")
-_stemmer = snowballstemmer.stemmer("indonesian")
+# A stemmer holds the word it works on: one for each thread (a server's threads store visits
+# at once, and one shared stemmer mixed their words up).
+_stemmers = threading.local()
 
 # The text PostgreSQL indexes and searches; {text} is the model's search_columns joined with
 # spaces. The stored column search_vector is this.
@@ -97,7 +100,13 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=20000)
 def stem(word: str) -> str:
     """Snowball's Indonesian stem of a word of letters; a word with a digit as it is."""
-    return _stemmer.stemWord(word) if word.isalpha() else word
+    if not word.isalpha():
+        return word
+    try:
+        stemmer = _stemmers.indonesian
+    except AttributeError:
+        stemmer = _stemmers.indonesian = snowballstemmer.stemmer("indonesian")
+    return stemmer.stemWord(word)
 
 
 def stems_column(*texts: str) -> str:

@@ -211,6 +211,39 @@ def test_words_are_split_and_stemmed_as_postgresql_does():
     ]
 
 
+def test_words_are_stemmed_right_by_many_threads_at_once():
+    """A server's threads store visits at once: the stemmer keeps its word in itself, so one
+    shared by threads mixed their words up (a 500 from an IndexError, or a wrong stem)."""
+    import itertools
+    import sys
+    import threading
+
+    letters = "aeiknmprstub"
+    words = ["".join(w) for w in itertools.product(letters, repeat=4)][:3000]
+    words = [f"mem{w}kan" for w in words] + [f"di{w}nya" for w in words]
+    alone = [search.stem.__wrapped__(word) for word in words]
+    found, errors = {}, []
+
+    def work(n):
+        try:
+            found[n] = [search.stem.__wrapped__(word) for word in words]
+        except Exception as error:  # noqa: BLE001 (the race's IndexError, reported below)
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert all(found[n] == alone for n in range(4))
+
+
 def test_the_stopword_list():
     assert 100 <= len(search.STOPWORDS) <= 200
     assert all(word.isascii() and word.isalpha() and word.islower() for word in search.STOPWORDS)

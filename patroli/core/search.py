@@ -338,6 +338,43 @@ def storing_migration(app_label: str, model_name: str, columns: tuple[str, ...])
     return RunPython(store, unstore)
 
 
+def restemming_migration(app_label: str, model_name: str, columns: tuple[str, ...]):
+    """The migration step that writes again, on SQLite, each ``search_stems`` that is not the
+    stems of its record's ``columns`` (nothing on PostgreSQL, which searches a document of its
+    own, made from the text). Until 2 December 2026 a server's threads shared one stemmer,
+    which now and then mixed their words up: a record stored then could be missed by a search.
+    The full-text table follows through its trigger. Safe to run again."""
+    from django.db.migrations import RunPython
+
+    def restem(apps, schema_editor):
+        connection = schema_editor.connection
+        if connection.vendor != "sqlite":
+            return
+        model = apps.get_model(app_label, model_name)
+        quote = connection.ops.quote_name
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        texts = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+        read = f"SELECT {pk}, search_stems, {texts} FROM {table}"  # noqa: S608
+        write = f"UPDATE {table} SET search_stems = %s WHERE {pk} = %s"  # noqa: S608
+        last = None
+        with connection.cursor() as cursor:
+            while True:  # in the order of the keys, 5,000 rows a read
+                after = ([], "") if last is None else ([last], f" WHERE {pk} > %s")
+                cursor.execute(f"{read}{after[1]} ORDER BY {pk} LIMIT 5000", after[0])
+                rows = cursor.fetchall()
+                if not rows:
+                    return
+                last = rows[-1][0]
+                wrong = [
+                    (stems, key)
+                    for key, stored, *text in rows
+                    if (stems := stems_column(*(part or "" for part in text))) != stored
+                ]
+                cursor.executemany(write, wrong)
+
+    return RunPython(restem, RunPython.noop)
+
+
 def uninstall_index(connection, model: type[DjangoModel]) -> None:
     table = model._meta.db_table
     quote = connection.ops.quote_name

@@ -222,10 +222,23 @@ def _chain_sql(connection, event: AuditEvent) -> tuple[str, list]:
     database), and moves the head; it returns the event's row. The event's time is now, by this
     server's clock, taken here, as the statement is built: a moment before the head is locked
     (:func:`append` takes it once the head is locked)."""
-    quote = connection.ops.quote_name
     event.time = timezone.now()
-    fields = [f for f in AuditEvent._meta.concrete_fields if f.attname not in {*_HOLES, "hash"}]
+    fields, sql = _chain_statement(connection)
     parts = chain_text_parts(event.hashed_fields(), _HOLES)  # the holes' values unset yet
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    return sql, [*parts, *values]
+
+
+_CHAIN_STATEMENTS: dict[str, tuple[list, str]] = {}
+
+
+def _chain_statement(connection) -> tuple[list, str]:
+    """:func:`_chain_sql`'s statement, the same for every event (built once per database
+    vendor), and the fields whose values it takes after the text's parts."""
+    if connection.vendor in _CHAIN_STATEMENTS:
+        return _CHAIN_STATEMENTS[connection.vendor]
+    quote = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.concrete_fields if f.attname not in {*_HOLES, "hash"}]
     text = " || ".join(f"%s || {_HOLE_SQL[hole]}" for hole in sorted(_HOLES)) + " || %s"
     columns = ", ".join(quote(f.column) for f in fields)
     # Never cut to the column's size: the stored text would not be the hashed one.
@@ -242,8 +255,8 @@ def _chain_sql(connection, event: AuditEvent) -> tuple[str, list]:
         f" UPDATE {head} AS chain SET seq = event.id, hash = event.hash FROM event"
         f" WHERE chain.id = 1 RETURNING event.*"
     )
-    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
-    return sql, [*parts, *values]
+    _CHAIN_STATEMENTS[connection.vendor] = fields, sql
+    return fields, sql
 
 
 def record(

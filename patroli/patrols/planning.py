@@ -925,7 +925,7 @@ def mark_stops_done(visits: Iterable[Visit], batch: Batch | None = None) -> int 
     visit_ids = [key.get_db_prep_value(pk, connection) for pk, _site, _day in rows]
     sites = [site for _pk, site, _day in rows]
     days = [connection.ops.adapt_datefield_value(day) for _pk, _site, day in rows]
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(rows) > 1:
         # One statement for all the visits, an array for each column (a site and day at most
         # once in them): a device's outbox of 50 visits would be 50 statements, each of them
         # planned by PostgreSQL (benchmarks/suite.py, "sync ingest").
@@ -936,7 +936,7 @@ def mark_stops_done(visits: Iterable[Visit], batch: Batch | None = None) -> int 
             " AND stop.plan_id = plan.id AND plan.date = v.day AND plan.status = %s"
         )
         params = [(visit_ids, sites, days, approved)]
-    else:  # in-process: one prepared statement, run for each visit
+    else:  # in-process, or one visit: one statement, run for each visit
         sql = (
             f"UPDATE {stops} SET done_by_visit_id = %s WHERE site_id = %s "  # noqa: S608
             f"AND done_by_visit_id IS NULL AND plan_id IN "

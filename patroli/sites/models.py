@@ -79,7 +79,7 @@ def note_visits(visits: Iterable, batch=None) -> None:
     field = Site._meta.get_field("latest_visit_at")
     ids = sorted(newest)
     moments = [field.get_db_prep_save(newest[site_id], connection) for site_id in ids]
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(ids) > 1:
         # Two statements for all the sites (not one each): a device's outbox of 50 visits
         # names dozens of sites, and PostgreSQL plans each statement it is sent. The first
         # locks them, as an UPDATE of the row would (NO KEY: a foreign key's check of a row
@@ -96,7 +96,11 @@ def note_visits(visits: Iterable, batch=None) -> None:
             " WHERE s.id = v.id AND (s.latest_visit_at IS NULL OR s.latest_visit_at < v.moment)",
             [ids, moments],
         )
-    else:  # in-process: one prepared statement, run for each site in the order of the ids
+    else:
+        # In-process, one prepared statement run for each site in the order of the ids. On
+        # PostgreSQL, for one site (a single visit POSTed): an UPDATE of the row whatever its
+        # value, so it is locked as by the two statements above, with one statement that is
+        # cheaper to build and to plan (benchmarks/suite.py, "single POST").
         sql = (
             f"UPDATE {table} SET latest_visit_at = CASE WHEN latest_visit_at IS NULL"  # noqa: S608
             " OR latest_visit_at < %s THEN %s ELSE latest_visit_at END WHERE id = %s"

@@ -175,8 +175,8 @@ class VisitOut(BaseModel):
 # visits read as models with their related records and then through django-ninja's resolvers
 # spent 85 ms of a 135 ms search of a Polda on PostgreSQL, against 58 ms for the bare SQL
 # (benchmarks/suite.py, small). The same answer is built from the rows of one query per relation
-# and plain dicts. A visit just recorded is answered from the records in its caches instead,
-# turned into the same rows (``visit_out``), so that the 201 reads nothing back.
+# and plain dicts. A visit just recorded is answered from the records it was written with instead
+# (its ``just_recorded``), turned into the same rows (``visit_out``): the 201 reads nothing back.
 _VISIT_COLUMNS = {  # VisitOut's field: the column of values()
     "id": "id",
     "site": "site_id",
@@ -308,10 +308,10 @@ def visit_rows(visits: QuerySet[Visit]) -> list[dict]:
 
 
 def visit_out(visit: Visit) -> dict:
-    """VisitOut of a visit just recorded, from the records in its caches
-    (``services._fill_caches``), in the orders of ``visit_rows``. Any other visit is answered
-    by ``visit_rows``: read here, its concerns and incidents would come in the models' orders,
-    without their tie-breaks."""
+    """VisitOut of a visit just recorded, from what ``record_visit`` wrote with it (its
+    ``just_recorded``), in the orders of ``visit_rows``. Any other visit is answered by
+    ``visit_rows``."""
+    recorded = visit.just_recorded
     dialogue = getattr(visit, "dialogue", None)
     row = [attrgetter(column.replace("__", "."))(visit) for column in _VISIT_COLUMNS.values()]
     if dialogue is None:
@@ -320,15 +320,14 @@ def visit_out(visit: Visit) -> dict:
         row += [dialogue.pk, *(getattr(dialogue, name) for name in _DIALOGUE_FIELDS)]
     answer, _dialogue_id = _visit_answer(tuple(row))
     answer["officers"] = [
-        _officer(o.pk, o.username, o.first_name, o.last_name, o.rank)
-        for o in sorted(visit.officers.all(), key=attrgetter("pk"))
+        _officer(o.pk, o.username, o.first_name, o.last_name, o.rank) for o in recorded.officers
     ]
     if dialogue is not None:
         answer["dialogue"]["participants"] = [
             {"name": p.name, "role": p.role, "organisation": p.organisation}
-            for p in dialogue.participants.all()
+            for p in recorded.participants
         ]
-        answer["dialogue"]["appeals"] = [a.code for a in dialogue.appeals.all()]
+        answer["dialogue"]["appeals"] = [a.code for a in recorded.appeals]
     answer["concerns"] = [
         {
             "id": c.pk,
@@ -337,12 +336,12 @@ def visit_out(visit: Visit) -> dict:
             "description": c.description,
             "status": c.status,
         }
-        for c in visit.concerns.all()
+        for c in recorded.concerns
     ]
     answer["incidents"] = [
-        {name: getattr(i, name) for name in _INCIDENT_FIELDS} for i in visit.incidents.all()
+        {name: getattr(i, name) for name in _INCIDENT_FIELDS} for i in recorded.incidents
     ]
-    answer["photos"] = [_photo(visit.pk, p.pk, p.width, p.height) for p in visit.photos.all()]
+    answer["photos"] = [_photo(visit.pk, p.pk, p.width, p.height) for p in recorded.photos]
     return answer
 
 
@@ -516,7 +515,7 @@ def create_visit(request, payload: VisitIn):
     visit, created = record_visit(recorded_by=request.auth, **vars(item))
     if not created:  # re-sent, or a copy sent at the same moment won
         return Status(200, _stored(request, visit.pk))
-    # A new visit answers with what was just written: its related records are in its caches.
+    # A new visit answers with what was just written (its just_recorded).
     return Status(201, visit_out(visit))
 
 

@@ -140,9 +140,9 @@ def record_visit(
     except BaseException:
         _delete_files(stored)
         raise
-    # The answer's: what was just written, in the caches a read would fill.
+    # The answer's: what was just written (JustRecorded).
     dialogue = staged.dialogues.get(visit.pk)
-    _fill_caches(visit, dialogue, item, recorded_by, concerns, incidents, stored)
+    _note_recorded(visit, dialogue, item, recorded_by, concerns, incidents, stored)
     return visit, True
 
 
@@ -463,34 +463,39 @@ def _record_heard(recorded_by, visit: Visit, item: NewVisit) -> tuple[list, list
     return concerns, incidents
 
 
-def _fill_caches(visit, dialogue, item: NewVisit, recorded_by, concerns, incidents, photos) -> None:
-    """Give the new visit what a read with ``Visit.objects.with_details()`` would give it, from
-    what was just written, so that answering with it costs no query."""
+@dataclass
+class JustRecorded:
+    """What :func:`record_visit` wrote with a new visit, in the orders that the API answers
+    with (``api.visit_out``), so that the 201 reads nothing back: the visit's
+    ``just_recorded``. Plain lists rather than the relations' prefetch caches, whose managers
+    and filtered querysets cost more to build than the rest of the answer."""
+
+    officers: list  # by id
+    concerns: list[Concern]  # newest first
+    incidents: list  # latest first, then by id
+    photos: list[VisitPhoto]
+    appeals: list[Appeal]  # in their order
+    participants: list[ParticipantData]
+
+
+def _note_recorded(
+    visit, dialogue, item: NewVisit, recorded_by, concerns, incidents, photos
+) -> None:
+    """Give the new visit its dialogue (cached as a read would cache it) and ``just_recorded``,
+    from what was just written."""
     Visit.dialogue.related.set_cached_value(visit, dialogue)
-    _prefetched(visit, "officers", sorted(dict.fromkeys(item.officers or [recorded_by]), key=_pk))
-    _prefetched(visit, "concerns", concerns[::-1])  # newest first
     for incident in incidents:
         incident.occurred_at = _utc(incident.occurred_at)
     by_id = sorted(incidents, key=_pk)
-    _prefetched(visit, "incidents", sorted(by_id, key=lambda i: i.occurred_at, reverse=True))
-    _prefetched(visit, "photos", photos)
-    if dialogue is not None:
-        said = item.dialogue
-        _prefetched(dialogue, "appeals", sorted(dict.fromkeys(said.appeals or []), key=_order))
-        _prefetched(
-            dialogue,
-            "participants",
-            [
-                Participant(
-                    dialogue=dialogue,
-                    name=p.name,
-                    role=p.role,
-                    organisation=p.organisation,
-                    order=i,
-                )
-                for i, p in enumerate(said.participants)
-            ],
-        )
+    said = item.dialogue
+    visit.just_recorded = JustRecorded(
+        officers=sorted(dict.fromkeys(item.officers or [recorded_by]), key=_pk),
+        concerns=concerns[::-1],
+        incidents=sorted(by_id, key=lambda i: i.occurred_at, reverse=True),
+        photos=list(photos),
+        appeals=sorted(dict.fromkeys(said.appeals or []), key=_order) if said else [],
+        participants=list(said.participants) if said else [],
+    )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -506,18 +511,3 @@ def _pk(record) -> int:
 
 def _order(appeal: Appeal) -> tuple:
     return appeal.order, appeal.code
-
-
-def _prefetched(instance, name: str, objects: list) -> None:
-    """Store ``objects`` as the prefetched result of the relation ``name`` of ``instance``."""
-    manager = getattr(instance, name)
-    queryset = manager.get_queryset()
-    queryset._result_cache = list(objects)
-    queryset._prefetch_done = True
-    if not hasattr(instance, "_prefetched_objects_cache"):
-        instance._prefetched_objects_cache = {}
-    # Many-to-many managers name their cache; reverse foreign keys use the related name.
-    cache_name = (
-        getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
-    )
-    instance._prefetched_objects_cache[cache_name] = queryset

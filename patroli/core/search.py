@@ -341,8 +341,9 @@ def storing_migration(app_label: str, model_name: str, columns: tuple[str, ...])
 def restemming_migration(app_label: str, model_name: str, columns: tuple[str, ...]):
     """The migration step that writes again, on SQLite, each ``search_stems`` that is not the
     stems of its record's ``columns`` (nothing on PostgreSQL, which searches a document of its
-    own, made from the text). Until 2 December 2026 a server's threads shared one stemmer,
-    which now and then mixed their words up: a record stored then could be missed by a search.
+    own, made from the text). Before this step's release (December 2026) a server's threads
+    shared one stemmer, which now and then mixed their words up: a record stored then could be
+    missed by a search.
     The full-text table follows through its trigger. Safe to run again."""
     from django.db.migrations import RunPython
 

@@ -343,8 +343,8 @@ def restemming_migration(app_label: str, model_name: str, columns: tuple[str, ..
     stems of its record's ``columns`` (nothing on PostgreSQL, which searches a document of its
     own, made from the text). Before this step's release (December 2026) a server's threads
     shared one stemmer, which now and then mixed their words up: a record stored then could be
-    missed by a search.
-    The full-text table follows through its trigger. Safe to run again."""
+    missed by a search. The full-text table follows through its trigger. Safe to run again.
+    ``columns`` are the model's ``search_columns`` when the migration was written."""
     from django.db.migrations import RunPython
 
     def restem(apps, schema_editor):
@@ -357,15 +357,13 @@ def restemming_migration(app_label: str, model_name: str, columns: tuple[str, ..
         texts = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
         read = f"SELECT {pk}, search_stems, {texts} FROM {table}"  # noqa: S608
         write = f"UPDATE {table} SET search_stems = %s WHERE {pk} = %s"  # noqa: S608
-        last = None
+        rows = [(None,)]
         with connection.cursor() as cursor:
-            while True:  # in the order of the keys, 5,000 rows a read
-                after = ([], "") if last is None else ([last], f" WHERE {pk} > %s")
-                cursor.execute(f"{read}{after[1]} ORDER BY {pk} LIMIT 5000", after[0])
+            while rows:  # in the order of the keys, 5,000 rows a read
+                after = "" if rows[-1][0] is None else f" WHERE {pk} > %s"
+                params = [] if rows[-1][0] is None else [rows[-1][0]]
+                cursor.execute(f"{read}{after} ORDER BY {pk} LIMIT 5000", params)
                 rows = cursor.fetchall()
-                if not rows:
-                    return
-                last = rows[-1][0]
                 wrong = [
                     (stems, key)
                     for key, stored, *text in rows

@@ -251,8 +251,7 @@ def test_the_migration_writes_mixed_up_stems_again(corpus):
     from types import SimpleNamespace
 
     model, pks = corpus
-    columns = {Concern: ("description", "address"), Release: ("title", "body")}
-    columns = columns.get(model, ("search_text",))
+    columns = model.search_columns
     model.objects.filter(pk=pks["sembako"]).update(search_stems="bag sembak oleh")
     model.objects.filter(pk=pks["kas"]).update(search_stems="")
     assert found(model, pks, "sembako") == set()

@@ -9,10 +9,11 @@ both still JSON: text is UTF-8 rather than ``\\u`` escapes, and a float is writt
 form (``1e-7``, not ``1e-07``).
 """
 
+from datetime import datetime
 from typing import Any
 
 import orjson
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja.renderers import BaseRenderer
 from ninja.responses import NinjaJSONEncoder
 
@@ -20,12 +21,36 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 _encoder = NinjaJSONEncoder()
 
 
+def _default(value: Any) -> Any:
+    """What orjson leaves to Python. A moment (a page of 100 concerns holds about 300) is
+    written here as Django's encoder writes it, without the encoder's checks of every other type
+    first: 1.1 against 1.6 µs each, a tenth of the JSON of such a page."""
+    if type(value) is datetime:
+        text = value.isoformat()
+        if value.microsecond:  # milliseconds
+            text = text[:23] + text[26:]
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return _encoder.default(value)
+
+
 def dumps(data: Any) -> bytes:
-    return orjson.dumps(data, default=_encoder.default, option=_OPTIONS)
+    return orjson.dumps(data, default=_default, option=_OPTIONS)
 
 
 class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
+    content_type = "application/json; charset=utf-8"  # as django-ninja's renderer answers
 
     def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
         return dumps(data)
+
+
+def answer(data: Any, status: int = 200) -> HttpResponse:
+    """``data`` as the API's JSON answer, without django-ninja checking it against the
+    operation's response schema (which stays what the API documents).
+
+    For large answers that the view builds itself as plain dicts of known types, where the
+    check was a tenth of the request (a Polda's coverage: about 1,100 tallies, validated then
+    dumped back to dicts, 0.8 ms of 8 in Python). The tests check such answers against their
+    schema instead (``patrols/tests/test_plans_api.py``)."""
+    return HttpResponse(dumps(data), status=status, content_type=ORJSONRenderer.content_type)

@@ -18,6 +18,7 @@ from typing_extensions import TypedDict
 
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors
+from patroli.core.api_json import answer
 from patroli.core.api_types import AwareMoment
 from patroli.sites.api import SiteRefOut
 from patroli.units.auth import AUTH
@@ -201,14 +202,16 @@ def get_coverage(request, filters: Query[CoverageQuery]):
     ``/coverage/cells``."""
     units, unit_id = _coverage_scope(request, filters)
     result = coverage_summary(units, days=filters.days, now=filters.as_of, left_alone=0)
-    return {
-        "unit": unit_id,
-        "days": result.days,
-        "as_of": result.now,
-        "total": result.total.as_dict(),
-        "units": [t.as_dict() for t in result.units],
-        "villages": [t.as_dict() for t in result.villages],
-    }
+    return answer(  # a tally a unit and a village, built here: CoverageOut unchecked
+        {
+            "unit": unit_id,
+            "days": result.days,
+            "as_of": result.now,
+            "total": result.total.as_dict(),
+            "units": [t.as_dict() for t in result.units],
+            "villages": [t.as_dict() for t in result.villages],
+        }
+    )
 
 
 @router.get("/coverage/sites", response={200: list[SiteStatusOut], 404: ErrorOut})
@@ -224,7 +227,8 @@ def list_coverage_sites(request, filters: Query[CoverageSitesQuery]):
 def list_coverage_cells(request, filters: Query[CoverageQuery]):
     """The sites with a location counted per H3 cell (resolution 7), worst covered first."""
     units, _unit_id = _coverage_scope(request, filters)
-    return [t.as_dict() for t in coverage_cells(units, days=filters.days, now=filters.as_of)]
+    cells = coverage_cells(units, days=filters.days, now=filters.as_of)
+    return answer([t.as_dict() for t in cells])  # list[CellOut], unchecked as above
 
 
 @router.get("/plans", response=list[PlanSummaryOut])

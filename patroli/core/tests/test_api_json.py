@@ -51,6 +51,25 @@ def test_the_same_values_as_the_standard_library():
     assert ours["per_unit"] == {"7": "Polsek Sepaku", "8": None}
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2024, 1, 23, 2, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 23, 2, 0, 0, 999999, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 23, 2, 0, 0, 1000, tzinfo=dt.timezone(dt.timedelta(0))),
+        dt.datetime(2024, 1, 23, 10, 15, 30, 5, tzinfo=WITA),
+        dt.datetime(
+            2024, 1, 23, 10, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=-3, minutes=-30))
+        ),
+        dt.datetime(2024, 1, 23, 10, 15, 30, 120000),
+        dt.datetime(1, 1, 1, 0, 0),
+    ],
+    ids=str,
+)
+def test_a_moment_is_written_as_django_writes_it(moment):
+    assert dumps(moment) == json.dumps(moment, cls=NinjaJSONEncoder).encode()
+
+
 def test_text_is_utf8_not_escaped():
     assert "“jaga kondusivitas” ✓".encode() in dumps({"text": SAMPLE["text"]})
 

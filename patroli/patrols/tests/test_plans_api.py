@@ -13,10 +13,11 @@ from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
 from ninja import NinjaAPI
+from pydantic import TypeAdapter
 
 from conftest import PASSWORD, api_client
 from patroli import urls as project_urls
-from patroli.patrols.api_plans import router
+from patroli.patrols.api_plans import CellOut, CoverageOut, router
 from patroli.patrols.models import PatrolPlan, PlanStop, Visit
 from patroli.patrols.planning import approve_plan, create_plan
 from patroli.patrols.tests.test_planning import add_sites
@@ -113,6 +114,41 @@ def test_coverage_defaults_to_my_unit(world):
     cells = api_client(world.officer).get("/api/v1/coverage/cells").json()
     assert [(c["key"], c["total"], c["visited"]) for c in cells] == [(visited["cell"], 1, 1)]
     assert cells[0]["lat"] == pytest.approx(world.pps_bumi.lat, abs=0.05)
+
+
+def shape(data):
+    """The keys of ``data``, all the way down (lists by their items)."""
+    if isinstance(data, dict):
+        return {key: shape(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [shape(item) for item in data]
+    return None
+
+
+def test_coverage_answers_are_what_their_schemas_say(world):
+    """The coverage and its cells are written without django-ninja's check of the response
+    (core.api_json.answer): they must still be what the API documents, no key more or less."""
+    Visit.objects.create(
+        site=world.pps_bumi,
+        unit=world.sepaku,
+        recorded_by=world.officer,
+        started_at=timezone.now() - timedelta(days=3),
+    )
+    for route, schema in (
+        ("/api/v1/coverage", CoverageOut),
+        ("/api/v1/coverage/cells", list[CellOut]),
+    ):
+        for user in (world.officer, world.commander, world.admin, world.no_unit):
+            response = api_client(user).get(route)
+            assert response.status_code == 200
+            assert response["Content-Type"] == "application/json; charset=utf-8"
+            data = response.json()
+            checked = TypeAdapter(schema)
+            valid = checked.validate_python(data, strict=False)
+            assert shape(checked.dump_python(valid, mode="json")) == shape(data), (route, user)
+    data = api_client(world.admin).get("/api/v1/coverage").json()
+    assert data["units"] and data["villages"]  # the tallies were checked, not only the total
+    assert api_client(world.officer).get("/api/v1/coverage/cells").json()
 
 
 def test_coverage_scoping(world):

@@ -202,7 +202,7 @@ def get_coverage(request, filters: Query[CoverageQuery]):
     ``/coverage/cells``."""
     units, unit_id = _coverage_scope(request, filters)
     result = coverage_summary(units, days=filters.days, now=filters.as_of, left_alone=0)
-    return answer(  # a tally a unit and a village, built here: CoverageOut unchecked
+    return answer(  # CoverageOut, not checked again (core.api_json.answer)
         {
             "unit": unit_id,
             "days": result.days,
@@ -228,7 +228,7 @@ def list_coverage_cells(request, filters: Query[CoverageQuery]):
     """The sites with a location counted per H3 cell (resolution 7), worst covered first."""
     units, _unit_id = _coverage_scope(request, filters)
     cells = coverage_cells(units, days=filters.days, now=filters.as_of)
-    return answer([t.as_dict() for t in cells])  # list[CellOut], unchecked as above
+    return answer([t.as_dict() for t in cells])  # list[CellOut], not checked again
 
 
 @router.get("/plans", response=list[PlanSummaryOut])

@@ -70,6 +70,8 @@ sys.path.insert(0, str(ROOT))
 
 from live_server import LiveServer, hammer, server_env  # noqa: E402
 
+from patroli.core.ids import uuid7  # noqa: E402
+
 END = dt.date(2024, 1, 23)  # the generator's default last day
 WIB = dt.timezone(dt.timedelta(hours=7))
 # The generator's "now": the end of the last day everywhere (midnight in the west, the latest).
@@ -818,7 +820,8 @@ def visit_bodies(world: World, appeals: list[str], count: int, salt: int) -> lis
         response = rng.choice(("positive", "positive", "neutral", "negative"))
         bodies.append(
             {
-                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                # Made now, as the phone makes a record's id when it records it (core/ids.py).
+                "id": str(uuid7(bits=rng.getrandbits(74))),
                 "site": rng.choice(world.polsek_sites),
                 "started_at": start.isoformat(),
                 "ended_at": (start + dt.timedelta(minutes=rng.randint(30, 120))).isoformat(),
@@ -853,7 +856,7 @@ def raw_batches(world: World, bodies: list[dict], appeal_ids: list[int]) -> list
     for start in range(0, len(bodies), BATCH):
         visits, dialogues, participants = [], [], []
         for body in bodies[start : start + BATCH]:
-            vid = uuid.uuid4()
+            vid = uuid7()
             key = vid.hex if raw.vendor == "sqlite" else vid
             said = body["dialogue"]
             text = visit_search_text(

@@ -1,9 +1,8 @@
-import uuid
-
 from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.ids import uuid7
 from patroli.regions.models import Region
 
 from .models import Category, Concern
@@ -121,7 +120,7 @@ class ReportForm(forms.Form):
         self.fields["category"].queryset = Category.objects.filter(active=True)
         self.fields["category"].choices = grouped_categories()
         if not self.is_bound:
-            self.initial.setdefault("client_id", uuid.uuid4())
+            self.initial.setdefault("client_id", uuid7())
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")

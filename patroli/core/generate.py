@@ -50,6 +50,7 @@ from django.utils.translation import gettext
 from patroli.concerns.models import TRACKING_ALPHABET, TRACKING_LENGTH, Category, Concern
 from patroli.concerns.models import ConcernEvent as Event
 from patroli.core.geo import distance_m
+from patroli.core.ids import uuid7
 from patroli.core.search import stems_column
 from patroli.core.workdays import add_working_days
 from patroli.elections.models import Incident
@@ -1104,7 +1105,7 @@ class Generator:
             received = ended + timedelta(
                 seconds=rng.randint(600, 6 * 3600) if offline else rng.randint(2, 120)
             )
-            visit_id = _uuid(rng)
+            visit_id = _uuid(rng, started)
             site_name = self.site_name(village, site_id)
             response = rng.choices(responses, weights=(6, 3, 1))[0]
             topics = rng.sample(TOPICS, rng.randint(0, 2)) if kind != kinds[1] else []
@@ -1267,7 +1268,7 @@ class Generator:
                 lon = round(village.lng + rng.uniform(-0.01, 0.01), 6)
             rows.append(
                 (
-                    _uuid(rng),
+                    _uuid(rng, occurred),
                     kind,
                     rng.choices(Incident.Severity.values, weights=(6, 3, 1))[0],
                     status,
@@ -1377,8 +1378,9 @@ class _Named:
     name: str  # a site, as far as visit_search_text reads it
 
 
-def _uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
+def _uuid(rng: random.Random, moment: datetime) -> uuid.UUID:
+    """The id a client would have made at ``moment`` (core/ids.py), from the seeded ``rng``."""
+    return uuid7(moment, bits=rng.getrandbits(74))
 
 
 def generate_country(*, options: Options, progress: Progress | None = None) -> Summary:

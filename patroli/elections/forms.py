@@ -1,11 +1,10 @@
-import uuid
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from patroli.concerns.forms import VillageField
 from patroli.core.access import visible
+from patroli.core.ids import uuid7
 from patroli.sites.models import Site
 
 from .models import Incident
@@ -34,7 +33,7 @@ class IncidentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = visible(Site.objects.select_related("village"), user)
         if not self.is_bound:
-            self.initial.setdefault("client_id", uuid.uuid4())
+            self.initial.setdefault("client_id", uuid7())
             now = timezone.localtime().replace(second=0, microsecond=0)
             self.initial.setdefault("occurred_at", now.strftime("%Y-%m-%dT%H:%M"))
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from patroli.audit import services as audit
+from patroli.core.ids import uuid7
 from patroli.units.models import Unit
 
 from .models import Incident
@@ -44,7 +45,7 @@ def record_incident(
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
-                id=incident_id or uuid.uuid4(),
+                id=incident_id or uuid7(),
                 kind=kind,
                 severity=severity,
                 occurred_at=occurred_at,

@@ -20,6 +20,7 @@ from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors, localized
 from patroli.core.api_types import AwareMoment, Moment
 from patroli.core.bulk import read_together
+from patroli.core.ids import uuid7
 from patroli.core.pagination import Built
 from patroli.core.photos import PhotoError, prepare_photo
 from patroli.elections.models import Incident
@@ -495,7 +496,7 @@ def resolve_visit_input(
         dialogue=dialogue,
         concerns=concerns,
         incidents=[IncidentData(**item.model_dump()) for item in payload.incidents],
-        visit_id=payload.id or uuid.uuid4(),
+        visit_id=payload.id or uuid7(),
         recorded_at=payload.recorded_at,
     )
 

@@ -1,4 +1,3 @@
-import uuid
 from datetime import timedelta
 
 from django import forms
@@ -8,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patroli.concerns.models import Category
 from patroli.core.access import visible
+from patroli.core.ids import uuid7
 from patroli.core.photos import PhotoError, prepare_photo
 from patroli.elections.models import Incident
 from patroli.sites.models import Site
@@ -106,7 +106,7 @@ class VisitForm(forms.Form):
             Site.objects.select_related("village"), user
         ).order_by("village__name", "kind", "tps_number", "name")
         if not self.is_bound:
-            self.initial.setdefault("client_id", uuid.uuid4())
+            self.initial.setdefault("client_id", uuid7())
             now = timezone.localtime().replace(second=0, microsecond=0)
             self.initial.setdefault("started_at", now.strftime("%Y-%m-%dT%H:%M"))
 

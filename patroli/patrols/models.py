@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from patroli.core.ids import uuid7
 from patroli.core.models import ChoiceLabels
 from patroli.core.search import full_text_search
 
@@ -66,7 +67,7 @@ class Visit(ChoiceLabels):
     # The text searched (core/search.py): written by services.record_visit.
     search_columns = ("search_text",)
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     # No index of their own: the (site, started_at) and (unit, started_at) indexes below begin
     # with them and serve every lookup, and each index less is work less for every visit written.
     site = models.ForeignKey(
@@ -168,7 +169,7 @@ class VisitPhoto(models.Model):
 
     access_unit_field = "visit__unit"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     visit = models.ForeignKey(
         Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos"
     )

@@ -17,6 +17,7 @@ from patroli.concerns.models import Category, Concern
 from patroli.concerns.services import open_concern
 from patroli.core.bulk import Batch, Ref, Selected
 from patroli.core.geo import distance_m
+from patroli.core.ids import uuid7
 from patroli.core.photos import CleanPhoto, delete_photo_files, store_photo
 from patroli.core.search import stems_column
 from patroli.elections import risk
@@ -109,7 +110,7 @@ def record_visit(
         dialogue=dialogue,
         concerns=list(concerns),
         incidents=list(incidents),
-        visit_id=visit_id or uuid.uuid4(),
+        visit_id=visit_id or uuid7(),
         recorded_at=recorded_at,
     )
     # Everything built, and the statements held, before the transaction: on SQLite its write

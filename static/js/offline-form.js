@@ -12,10 +12,16 @@
   var editing = params.get("outbox");
   var MAX_SIDE = 1600;
 
+  // A time-ordered id (UUID version 7, as patroli/core/ids.py makes): the milliseconds of its
+  // making first, so that the day's records land side by side in the server's indexes.
   function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
+    var ms = Date.now();
+    for (var i = 5; i >= 0; i--) {
+      b[i] = ms % 256;
+      ms = Math.floor(ms / 256);
+    }
+    b[6] = (b[6] & 0x0f) | 0x70;
     b[8] = (b[8] & 0x3f) | 0x80;
     var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);

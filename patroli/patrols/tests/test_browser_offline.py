@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import re
+import time
 
 import pytest
 from django.test import Client
@@ -74,6 +75,7 @@ def test_three_visits_without_signal_are_sent_once(live_server, libraries, world
     site = world.pps_bumi.pk
     photo = jpeg()
     too_wide = []
+    began = time.time()
     with phone(locale="id-ID", timezone_id="Asia/Makassar") as page:
         log_in(page, base, world.officer)
         wait_for_worker(page)
@@ -101,6 +103,10 @@ def test_three_visits_without_signal_are_sent_once(live_server, libraries, world
 
     assert Visit.objects.count() == 3
     assert VisitPhoto.objects.count() == 1
+    # The phone named each visit and photo with a time-ordered id of the moment it was made.
+    for made in [*Visit.objects.values_list("pk", flat=True), VisitPhoto.objects.get().pk]:
+        assert made.version == 7
+        assert began - 1 <= int(made.hex[:12], 16) / 1000 <= time.time()
     assert Concern.objects.filter(visit__isnull=False).count() == 3
     assert Incident.objects.get().kind == "money_politics"
     assert sorted(v.dialogue.attendees for v in Visit.objects.select_related("dialogue")) == [

@@ -109,7 +109,7 @@ def test_visit_without_id_gets_one(world, api):
     del body["id"]
     response = api(world.officer).post("/api/v1/visits", body, content_type="application/json")
     assert response.status_code == 201
-    assert uuid.UUID(response.json()["id"])
+    assert uuid.UUID(response.json()["id"]).version == 7  # time-ordered, as a phone makes it
 
 
 def test_other_units_id_is_not_revealed(world, api):

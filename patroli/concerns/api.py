@@ -177,7 +177,8 @@ class ConcernQuery(Schema):
     q: str = Field(
         "",
         description="Words to find in the description and address (all of them, any word "
-        "form), best match first. Only common words: none.",
+        "form), best match first. Only common words: none. A tracking code (any case, spaces "
+        "or dashes) finds its concern.",
     )
 
 

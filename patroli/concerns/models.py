@@ -70,7 +70,14 @@ class ConcernQuerySet(models.QuerySet):
         return self.filter(confidential=False)
 
     def search(self, query: str) -> "ConcernQuerySet":
-        """Concerns holding every word of ``query`` (Indonesian full-text), best first."""
+        """Concerns holding every word of ``query`` (Indonesian full-text), best first; or the
+        concern whose tracking code ``query`` is, as a caller reads it out (any case, spaces or
+        dashes), when there is one among these."""
+        code = normalise_tracking_code(query)
+        if len(code) == TRACKING_LENGTH and not code.strip(TRACKING_ALPHABET):
+            found = self.filter(tracking_code=code)
+            if found.exists():  # else a word of eight such letters ("kampanye"): text
+                return found
         return full_text_search(self, query)
 
     def with_related(self):

@@ -209,6 +209,16 @@ def test_search_needs_every_word(world, api, queue):
     assert ids(client.get("/api/v1/concerns", {"q": "sembak"})) == set()
 
 
+def test_a_tracking_code_finds_its_concern_among_those_the_user_sees(world, api, queue):
+    code = queue["petung"].tracking_code
+    for q in (code, code.lower(), f"{code[:4]}-{code[4:]}", f" {code[:4]} {code[4:]} "):
+        assert ids(api(world.commander).get("/api/v1/concerns", {"q": q})) == {queue["petung"].pk}
+    assert ids(api(world.officer).get("/api/v1/concerns", {"q": code})) == set()
+    # Eight letters of the codes' alphabet that are no concern's code are words to look for.
+    kampanye = concern_in(BUMI_HARAPAN, "hoaks", description="Hoaks soal kampanye akbar.")
+    assert ids(api(world.officer).get("/api/v1/concerns", {"q": "KAMPANYE"})) == {kampanye.pk}
+
+
 # Recording ----------------------------------------------------------------------------------
 
 

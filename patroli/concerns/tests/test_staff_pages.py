@@ -52,6 +52,17 @@ def test_queue_is_scoped_and_filtered(world):
     assert penajam.display_code in searched and sepaku.display_code not in searched
 
 
+def test_the_search_box_takes_a_tracking_code_as_it_is_read_out(world):
+    wanted, other = make(), make(description="Pesan berantai lain.")
+    spoken = " ".join(wanted.tracking_code[i : i + 2] for i in range(0, 8, 2)).lower()
+    html = logged_in(world.officer).get("/app/aduan/", {"q": spoken}).content.decode()
+    assert wanted.display_code in html and other.display_code not in html
+    assert "1 aduan" in html
+    # Not the unit's: nothing, as for any concern the searcher may not see.
+    outside = logged_in(world.other_officer).get("/app/aduan/", {"q": spoken})
+    assert wanted.display_code not in outside.content.decode()
+
+
 def test_csv_export_is_exactly_the_filtered_view(world):
     make()
     make(category="politik-uang", description="Amplop dibagikan di RT 02.")

@@ -28,6 +28,7 @@ from patroli.sites.models import Site
 from patroli.units.auth import AUTH
 from patroli.units.models import Officer
 
+from .filters import VisitFilter
 from .models import Appeal, Dialogue, Participant, Visit, VisitPhoto
 from .services import (
     ConcernData,
@@ -358,10 +359,18 @@ def _visit_answer_or_404(user, visit_id: uuid.UUID) -> dict:
     return found[0]
 
 
-class VisitFilter(Schema):
+class VisitQuery(Schema):
     site: int | None = None
-    since: Moment | None = None
-    until: Moment | None = None
+    village: str = Field(
+        "",
+        max_length=13,
+        description="A village's code, or a district's or regency's (every village in it)",
+    )
+    kind: Visit.Kind | None = None
+    response: Dialogue.Response | None = Field(None, description="The community's response")
+    far_from_site: bool | None = None
+    since: Moment | None = Field(None, description="Started at or after")
+    until: Moment | None = Field(None, description="Started at or before")
     q: str = Field(
         "",
         description="Words to find in the site's name and the dialogue's topics, notes and "
@@ -527,17 +536,9 @@ def _stored(request, visit_id: uuid.UUID) -> dict:
 
 @router.get("/visits", response=list[VisitOut])
 @paginate
-def list_visits(request, filters: Query[VisitFilter]):
+def list_visits(request, filters: Query[VisitQuery]):
     scope = visible(Visit.objects.all(), request.auth)
-    visits = scope
-    if filters.site:
-        visits = visits.filter(site_id=filters.site)
-    if filters.since:
-        visits = visits.since(filters.since)
-    if filters.until:
-        visits = visits.until(filters.until)
-    if filters.q:
-        visits = visits.search(filters.q)
+    visits = VisitFilter(**filters.dict()).apply(scope)
     return Built(
         visits, scope=scope, rows=visit_rows, key=itemgetter("id"), search=bool(filters.q.strip())
     )

@@ -14,6 +14,7 @@ from patroli.core.photos import photo_response
 from patroli.core.search import nothing_to_search
 from patroli.sites.models import Site
 
+from .filters import VisitFilterForm
 from .forms import ConcernFormSet, IncidentFormSet, ParticipantFormSet, VisitForm
 from .models import Visit, VisitPhoto
 from .planning import todays_stops
@@ -119,18 +120,24 @@ def _utc_offset() -> str:
 
 @login_required
 def visit_list(request):
-    visits = visible(
-        Visit.objects.select_related("site__village", "unit", "dialogue"), request.user
+    form = VisitFilterForm(request.GET)
+    form.is_valid()  # the valid fields filter; the others show their error
+    chosen = form.visit_filter()
+    visits = chosen.apply(
+        visible(Visit.objects.select_related("site__village", "unit", "dialogue"), request.user)
     )
-    if (site_id := request.GET.get("site", "")).isdigit():
-        visits = visits.filter(site_id=site_id)
-    if query := request.GET.get("q", "").strip():
-        visits = visits.search(query)
     page = Paginator(visits, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "patrols/visit_list.html",
-        {"page": page, "q": query, "nothing_to_search": nothing_to_search(query)},
+        {
+            "page": page,
+            "form": form,
+            "query": query.urlencode(),
+            "nothing_to_search": nothing_to_search(chosen.q),
+        },
     )
 
 

@@ -266,6 +266,36 @@ def test_list_filters(world, api):
     assert len(client.get("/api/v1/visits?limit=1").json()["items"]) == 1
 
 
+def test_list_filters_as_the_page_does(world, api):
+    """kind, response, distance and village: the page's filters (patrols.filters)."""
+    officer, other = api(world.officer), api(world.other_officer)
+    guard = payload(world.tps_bumi, kind="election_guard", lat=None, lon=None)
+    guard["dialogue"] = {**guard["dialogue"], "response": "negative"}
+    far = payload(world.pps_bumi, lat=-0.97, lon=116.5832)  # about 5 km off
+    for client, body in (
+        (officer, guard),
+        (officer, far),
+        (other, payload(world.pps_penajam, lat=-1.3392, lon=116.6382)),
+    ):
+        assert (
+            client.post("/api/v1/visits", body, content_type="application/json").status_code == 201
+        )
+    commander = api(world.commander)
+
+    def found(query):
+        return {item["id"] for item in commander.get(f"/api/v1/visits?{query}").json()["items"]}
+
+    assert found("kind=election_guard") == {guard["id"]}
+    assert found("response=negative") == {guard["id"]}
+    assert found("response=positive&village=64.09.04") == {far["id"]}
+    assert found("far_from_site=true") == {far["id"]}
+    assert len(found("far_from_site=false")) == 2
+    assert len(found("village=64.09")) == 3
+    wrong = commander.get("/api/v1/visits?kind=parade&response=angry")
+    assert wrong.status_code == 422
+    assert {error["loc"][-1] for error in wrong.json()["detail"]} == {"kind", "response"}
+
+
 def test_a_new_visit_is_answered_as_it_reads_back(world, api):
     """The 201 answer is built from what was written (no read-back): it must say exactly what a
     later GET says, officers, dialogue, appeals, participants, concerns and incidents included."""

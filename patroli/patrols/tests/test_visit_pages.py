@@ -2,7 +2,8 @@
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -375,6 +376,76 @@ def test_visit_list_follows_the_unit_tree(world, visits):
 
     response = logged_in(world.officer).get("/app/kunjungan/")
     assert list(response.context["page"]) == [sepaku]
+
+
+def test_visit_list_filters_by_day_village_kind_response_and_distance(world):
+    wita = ZoneInfo("Asia/Makassar")
+
+    def visit(site, day, hour=10, kind="dialogic", response="positive", far=False):
+        return record_visit(
+            recorded_by=world.officer if site != world.pps_penajam else world.other_officer,
+            site=site,
+            started_at=datetime(2024, 1, day, hour, tzinfo=wita),
+            kind=kind,
+            lat=None if site.lat is None else site.lat + (0.05 if far else 0),
+            lon=site.lng,
+            dialogue=DialogueData(participants=[], response=response),
+        )[0]
+
+    early = visit(world.pps_bumi, 20, hour=0)  # just after midnight: the 20th, local time
+    late = visit(world.tps_bumi, 23, hour=23, kind="election_guard", response="negative")
+    far = visit(world.pps_bumi, 22, far=True, response="neutral")
+    penajam = visit(world.pps_penajam, 23)
+    client = logged_in(world.commander)
+
+    def shown(**params):
+        response = client.get("/app/kunjungan/", params)
+        assert response.status_code == 200
+        return set(response.context["page"])
+
+    assert shown() == {early, late, far, penajam}
+    assert shown(start="2024-01-20", end="2024-01-20") == {early}
+    assert shown(start="2024-01-23") == {late, penajam}  # through the last hour of the day
+    assert shown(end="2024-01-22") == {early, far}
+    assert shown(village="64.09.04") == {early, late, far}
+    assert shown(village="64.09.01.1003") == {penajam}
+    assert shown(kind="election_guard") == {late}
+    assert shown(response="negative") == {late}
+    assert shown(far="on") == {far}
+    assert shown(response="positive", village="64.09.04") == {early}
+    assert shown(site=world.tps_bumi.pk) == {late}
+    html = client.get("/app/kunjungan/", {"response": "positive"}).content.decode()
+    assert "2 kunjungan" in html
+    assert 'href="/app/kunjungan/"' in html  # the way back to the whole list
+
+
+def test_visit_list_says_which_filter_is_wrong_and_keeps_the_others(world, visits):
+    sepaku, _penajam = visits
+    client = logged_in(world.commander)
+    response = client.get(
+        "/app/kunjungan/",
+        {"start": "2024-13-40", "village": "64-09", "kind": "parade", "site": sepaku.site_id},
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"start", "village", "kind"}
+    assert list(response.context["page"]) == [sepaku]  # the valid filter (site) still applies
+    html = response.content.decode()
+    assert "Masukkan kode wilayah seperti 64.09.04 atau 64.09.04.2004." in html
+    backwards = client.get("/app/kunjungan/", {"start": "2024-01-23", "end": "2024-01-20"})
+    assert "start" in backwards.context["form"].errors
+
+
+def test_visit_list_pages_keep_the_filters(world):
+    start = timezone.now() - timedelta(days=1)
+    for n in range(30):
+        record_visit(
+            recorded_by=world.officer,
+            site=world.pps_bumi,
+            started_at=start - timedelta(minutes=n),
+            dialogue=DialogueData(participants=[], response="neutral"),
+        )
+    html = logged_in(world.officer).get("/app/kunjungan/", {"response": "neutral"}).content
+    assert b'href="?response=neutral&amp;page=2"' in html
 
 
 # --- Probes ---------------------------------------------------------------------------------

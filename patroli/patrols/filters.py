@@ -69,7 +69,7 @@ class VisitFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_all(Visit.Kind.choices))
     response = forms.ChoiceField(
-        label=_("Community response"), required=False, choices=_all(Dialogue.Response.choices)
+        label=_("Response"), required=False, choices=_all(Dialogue.Response.choices)
     )
     far = forms.BooleanField(label=_("Only far from the site"), required=False)
     site = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -100,4 +100,5 @@ class VisitFilterForm(forms.Form):
 
     @property
     def filtered(self) -> bool:
-        return any(v not in (None, "", False) for k, v in self.cleaned_data.items() if k != "site")
+        """Whether a filter was asked for, valid or not (the page offers to clear it)."""
+        return any(self.data.get(name) for name in self.fields if name != "site")

@@ -431,6 +431,7 @@ def test_visit_list_says_which_filter_is_wrong_and_keeps_the_others(world, visit
     assert list(response.context["page"]) == [sepaku]  # the valid filter (site) still applies
     html = response.content.decode()
     assert "Masukkan kode wilayah seperti 64.09.04 atau 64.09.04.2004." in html
+    assert f'href="/app/kunjungan/?site={sepaku.site_id}">Atur ulang' in html
     backwards = client.get("/app/kunjungan/", {"start": "2024-01-23", "end": "2024-01-20"})
     assert "start" in backwards.context["form"].errors
 

@@ -74,7 +74,7 @@ class ConcernQuerySet(models.QuerySet):
         concern whose tracking code ``query`` is, as a caller reads it out (any case, spaces or
         dashes), when there is one among these."""
         code = normalise_tracking_code(query)
-        if len(code) == TRACKING_LENGTH and not code.strip(TRACKING_ALPHABET):
+        if len(code) == TRACKING_LENGTH and set(code) <= set(TRACKING_ALPHABET):
             found = self.filter(tracking_code=code)
             if found.exists():  # else a word of eight such letters ("kampanye"): text
                 return found

@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patroli.regions.importer import CODE_PATTERNS
+
 from .models import Dialogue, Visit
 
 
@@ -60,11 +62,10 @@ class VisitFilterForm(forms.Form):
     )
     start = forms.DateField(label=_("From"), required=False, widget=_Day)
     end = forms.DateField(label=_("To"), required=False, widget=_Day)
-    village = forms.RegexField(
+    village = forms.CharField(
         label=_("Village code"),
         required=False,
-        regex=r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$",
-        error_messages={"invalid": _("Enter a region code such as 64.09.04 or 64.09.04.2004.")},
+        max_length=13,
         widget=forms.TextInput(attrs={"placeholder": "64.09.04"}),
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_all(Visit.Kind.choices))
@@ -73,6 +74,14 @@ class VisitFilterForm(forms.Form):
     )
     far = forms.BooleanField(label=_("Only far from the site"), required=False)
     site = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean_village(self) -> str:
+        code = self.cleaned_data["village"].strip()
+        if code and not any(shape.match(code) for shape in CODE_PATTERNS.values()):
+            raise forms.ValidationError(
+                _("Enter a region code such as 64.09.04 or 64.09.04.2004."), code="invalid"
+            )
+        return code
 
     def clean(self):
         data = super().clean()

@@ -4,6 +4,7 @@ from operator import itemgetter
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 
 from patroli.core.access import get_visible_or_404, visible
 from patroli.core.api_errors import FieldErrors
-from patroli.core.pagination import Built
+from patroli.core.pagination import Built, answered
 from patroli.regions.models import Region
 from patroli.sites.models import Site
 from patroli.units.auth import AUTH
@@ -117,27 +118,28 @@ _COLUMNS = {  # ConcernOut's field: the column of values()
 }
 
 
-def concern_rows(concerns: QuerySet[Concern]) -> QuerySet:
-    return concerns.values_list(*_COLUMNS.values())
-
-
-def concern_out(row: tuple) -> dict:
-    """ConcernOut of a row of ``concern_rows``, with what the model would work out of it."""
-    data = dict(zip(_COLUMNS, row, strict=True))
-    status = data["status"]
-    due_at = data["due_at"]
-    data["status_label"] = Concern.label_of("status", status)
-    data["overdue"] = Concern.is_overdue(status, due_at)
-    data["allowed_transitions"] = list(Concern.transitions_from(status))
-    return data
+def concern_rows(concerns: QuerySet[Concern]) -> list[dict]:
+    """ConcernOut of each concern of ``concerns`` (in no particular order), from its row of
+    ``_COLUMNS`` with what the model would work out of it: the status's label, whether it is
+    overdue, where it may move. What those need (the labels, the time) is read once a page."""
+    labels, now, moves = Concern.labels_of("status"), timezone.now(), Concern.TRANSITIONS
+    answers = []
+    for row in concerns.values_list(*_COLUMNS.values()):
+        data = dict(zip(_COLUMNS, row, strict=True))
+        status = data["status"]
+        data["status_label"] = labels.get(status, status)
+        data["overdue"] = Concern.is_overdue(status, data["due_at"], now)
+        data["allowed_transitions"] = list(moves.get(status, ()))
+        answers.append(data)
+    return answers
 
 
 def concern_answer(user, pk: int) -> dict:
     """One concern the user may see, as ConcernOut; 404 otherwise."""
-    row = concern_rows(visible(Concern.objects.filter(pk=pk), user)).first()
-    if row is None:
+    found = concern_rows(visible(Concern.objects.filter(pk=pk), user))
+    if not found:
         raise Http404
-    return concern_out(row)
+    return found[0]
 
 
 class TransitionIn(Schema):
@@ -188,6 +190,7 @@ def list_categories(request):
 
 
 @router.get("/concerns", response=list[ConcernOut])
+@answered  # built as ConcernOut (concern_rows)
 @paginate
 def list_concerns(request, filters: Query[ConcernQuery]):
     concern_filter = ConcernFilter(**filters.dict())
@@ -196,8 +199,7 @@ def list_concerns(request, filters: Query[ConcernQuery]):
         concern_filter.apply(scope),
         scope=scope,
         rows=concern_rows,
-        key=itemgetter(0),
-        build=concern_out,
+        key=itemgetter("id"),
         search=bool(filters.q.strip()),
     )
 

@@ -21,7 +21,7 @@ from patroli.core.api_errors import FieldErrors, localized
 from patroli.core.api_types import AwareMoment, Moment
 from patroli.core.bulk import read_together
 from patroli.core.ids import uuid7
-from patroli.core.pagination import Built
+from patroli.core.pagination import Built, answered
 from patroli.core.photos import PhotoError, prepare_photo
 from patroli.elections.models import Incident
 from patroli.sites.models import Site
@@ -535,6 +535,7 @@ def _stored(request, visit_id: uuid.UUID) -> dict:
 
 
 @router.get("/visits", response=list[VisitOut])
+@answered  # built as VisitOut (visit_rows)
 @paginate
 def list_visits(request, filters: Query[VisitQuery]):
     scope = visible(Visit.objects.all(), request.auth)

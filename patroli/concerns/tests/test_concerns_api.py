@@ -99,6 +99,30 @@ def test_list_item_shape(world, api, queue):
     assert item["overdue"] is False
 
 
+def test_list_items_say_what_each_concern_says(world, api, queue):
+    """The list is answered as built, not checked against ConcernOut item by item
+    (core.pagination.answered): each item must be the concern's own answer, which is checked,
+    field for field, with every optional field filled in on one of them."""
+    bumi, sepaku = queue["bumi"], queue["sepaku"]
+    Concern.objects.filter(pk=bumi.pk).update(
+        site=world.pps_bumi, lat=-0.92, lon=116.58, address="Jl. Poros", rating=4
+    )
+    assign_concern(concern=bumi, actor=world.kapolsek, unit=world.sepaku, officer=world.officer)
+    for status in (Status.VERIFIED, Status.IN_PROGRESS, Status.RESOLVED):
+        move_concern(concern=bumi, actor=world.kapolsek, to_status=status)
+    move_concern(
+        concern=sepaku, actor=world.kapolsek, to_status=Status.DUPLICATE, duplicate_of=bumi
+    )
+    client = api(world.commander)
+    items = client.get("/api/v1/concerns").json()["items"]
+    assert len(items) == 4
+    for item in items:
+        assert item == client.get(f"/api/v1/concerns/{item['id']}").json()
+    filled = next(item for item in items if item["id"] == bumi.pk)
+    assert None not in {filled[name] for name in ("site", "assigned_to", "lat", "resolved_at")}
+    assert next(item for item in items if item["id"] == sepaku.pk)["duplicate_of"] == bumi.pk
+
+
 def test_filter_by_status_repeatable(world, api, queue):
     client = api(world.commander)
     move_concern(concern=queue["bumi"], actor=world.kapolsek, to_status=Status.VERIFIED)

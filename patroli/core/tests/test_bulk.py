@@ -322,3 +322,41 @@ def test_a_text_longer_than_its_column_is_refused_among_many_rows_not_cut():
     with pytest.raises(DataError), transaction.atomic():
         insert_rows(Appeal, [appeal("pendek"), appeal(too_long)])
     assert not Appeal.objects.filter(code__in=["pendek", too_long, too_long[:-1]]).exists()
+
+
+def test_sqlite_sends_the_rows_of_a_searched_table_as_few_statements(world, monkeypatch):
+    """On SQLite, the rows of a table with a full-text index go as one statement (a VALUES
+    list) per as many rows as its parameters allow, so that FTS5 writes its index once a
+    statement, not once a row; the index then finds every row. Other tables' rows go through
+    executemany, one prepared statement."""
+    from datetime import UTC, datetime
+
+    from patroli.core.search import stems_column
+    from patroli.patrols.models import Visit
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL sends many rows as one array a column")
+    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 2)
+    visits = [
+        Visit(
+            site=world.pps_bumi,
+            unit=world.sepaku,
+            recorded_by=world.officer,
+            started_at=datetime(2024, 1, 23, 2, i, tzinfo=UTC),
+            search_text=f"Kantor PPS {i}",
+            search_stems=stems_column(f"Kantor PPS {i}"),
+        )
+        for i in range(5)
+    ]
+    with CaptureQueriesContext(connection) as queries, Batch(Visit) as batch:
+        batch.insert(Visit, visits)
+        batch.insert(Appeal, [appeal(f"kode-{i}") for i in range(3)])
+    sent = [q["sql"] for q in queries.captured_queries]
+    visit_inserts = [sql for sql in sent if sql.startswith('INSERT INTO "patrols_visit"')]
+    assert [sql.count("), (") + 1 for sql in visit_inserts] == [2, 2, 1]
+    (appeals,) = [sql for sql in sent if TABLE in sql]
+    assert appeals.startswith("3 times: INSERT")  # Django's note of an executemany
+    assert "), (" not in appeals
+    assert Appeal.objects.filter(code__startswith="kode-").count() == 3
+    found = Visit.objects.search("kantor pps").values_list("pk", flat=True)
+    assert set(found) == {visit.pk for visit in visits}
